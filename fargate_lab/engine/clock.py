@@ -1,0 +1,93 @@
+"""Clocks for the engine: an event heap and a notion of "now", nothing more.
+
+Both clocks run callbacks in time order (ties broken by scheduling order), so the
+engine's behaviour lives entirely in those callbacks.  `VirtualClock` moves only
+when asked; `RealClock` catches up lazily to wall time (times a speed factor)
+whenever somebody looks at it, so no background thread is needed.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import time as _time
+from typing import Callable
+
+
+class Clock:
+    def __init__(self, start: float):
+        self._now = float(start)
+        self._queue: list[tuple[float, int, Callable[[], None]]] = []
+        self._seq = itertools.count()
+        self.events_run = 0
+        self._running = False
+
+    def now(self) -> float:
+        return self._now
+
+    def call_at(self, when: float, fn: Callable[[], None]) -> None:
+        heapq.heappush(self._queue, (max(when, self._now), next(self._seq), fn))
+
+    def call_later(self, delay: float, fn: Callable[[], None]) -> None:
+        self.call_at(self._now + max(0.0, delay), fn)
+
+    def next_due(self) -> float | None:
+        return self._queue[0][0] if self._queue else None
+
+    def run_until(self, end: float) -> None:
+        """Run every callback due at or before `end`, then set now to `end`."""
+        if self._running:  # a callback looked at the clock: time stays where it is
+            return
+        self._running = True
+        try:
+            queue = self._queue
+            while queue and queue[0][0] <= end:
+                when, _, fn = heapq.heappop(queue)
+                self._now = when
+                self.events_run += 1
+                fn()
+            if end > self._now:
+                self._now = end
+        finally:
+            self._running = False
+
+
+class VirtualClock(Clock):
+    """Time moves only through advance(): deterministic and as fast as the CPU."""
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError("seconds: cannot move time backwards; pass a value >= 0")
+        self.run_until(self._now + seconds)
+
+    def catch_up(self) -> None:  # virtual time never moves on its own
+        return None
+
+
+class RealClock(Clock):
+    """Follows wall time, `speed` times faster, catching up on every look."""
+
+    def __init__(self, start: float, speed: float = 1.0, wall: Callable[[], float] = _time.time):
+        if speed <= 0:
+            raise ValueError("speed: must be > 0 (1 = AWS timings, 10 = ten times faster)")
+        super().__init__(start)
+        self.speed = float(speed)
+        self._wall = wall
+        self._wall0 = wall()
+        self._start = float(start)
+
+    def _target(self) -> float:
+        return self._start + (self._wall() - self._wall0) * self.speed
+
+    def catch_up(self) -> None:
+        self.run_until(self._target())
+
+    def now(self) -> float:
+        self.catch_up()
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        """In real time, advancing means waiting (scaled by speed)."""
+        if seconds < 0:
+            raise ValueError("seconds: cannot move time backwards; pass a value >= 0")
+        _time.sleep(seconds / self.speed)
+        self.catch_up()

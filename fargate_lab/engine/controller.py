@@ -1,0 +1,245 @@
+"""The service controller: deployments, replacement, circuit breaker, events.
+
+`_reconcile` runs shortly after anything about a service changes (coalesced to
+one run per scheduler tick).  It snapshots the service, asks the pure
+`scheduler.plan` what to do, carries the plan out, then settles deployment and
+steady-state bookkeeping.  Strings follow ecs-behaviour.md §2.7 and §3.4.
+"""
+from __future__ import annotations
+
+from .records import Deployment, Service, ServiceEvent, Task
+from .scheduler import TaskView, circuit_breaker_threshold, plan
+
+GONE = ("STOPPING", "DEPROVISIONING", "STOPPED")
+THROTTLE_CAP = 27 * 60
+
+
+class ServiceController:
+    def _dirty(self, service: Service) -> None:
+        if service.reconcile_pending:
+            return
+        service.reconcile_pending = True
+        self.clock.call_later(self.timing.scheduler_reaction, lambda: self._reconcile(service))
+
+    def _event(self, service: Service | None, message: str) -> None:
+        if service is None or message == service.last_event_message:
+            return  # ECS does not repeat an identical message back to back
+        now = self.clock.now()
+        if service.events and service.events[-1].created_at >= now:
+            now = service.events[-1].created_at + 0.001
+        service.events.append(ServiceEvent(self.ids.uuid(), now, message))
+        service.last_event_message = message
+
+    # -- deployments ----------------------------------------------------------
+    def _new_deployment(self, service: Service, first: bool = False) -> Deployment:
+        now = self.clock.now()
+        dep = Deployment(
+            id=self.ids.deployment_id(), task_definition=service.task_definition,
+            desired_count=service.desired_count, created_at=now, updated_at=now,
+            launch_type=service.launch_type, capacity_strategy=list(service.capacity_strategy),
+            network=service.network, config=dict(service.config), load_balancers=list(service.load_balancers),
+            started_at=now, source_ids=[d.id for d in service.deployments])
+        dep.rollout_reason = f"ECS deployment {dep.id} in progress."
+        breaker = service.config.get("deploymentCircuitBreaker", {})
+        dep.breaker_status = "MONITORING" if breaker.get("enable") else "DISABLED"
+        for old in service.deployments:
+            if old.status == "PRIMARY":
+                old.status, old.desired_count, old.updated_at = "ACTIVE", 0, now
+                if old.rollout_state == "IN_PROGRESS" and old.sd_status == "IN_PROGRESS":
+                    old.sd_status, old.stopped_at = "STOPPED", now
+        service.deployments.insert(0, dep)
+        service.history.append(dep)
+        self.deployments[dep.id] = dep
+        service.start_failures, service.launch_not_before = 0, 0.0
+        service.impaired_reported = service.steady = False
+        service.reconcile_pending = True
+        delay = self.timing.scheduler_reaction if first else self._span(self.timing.deployment_start)
+        self.clock.call_later(delay, lambda: self._reconcile(service))
+        return dep
+
+    def _complete(self, service: Service, dep: Deployment) -> None:
+        now = self.clock.now()
+        dep.rollout_state, dep.rollout_reason = "COMPLETED", f"ECS deployment {dep.id} completed."
+        dep.updated_at = dep.completed_at = dep.finished_at = now
+        dep.sd_status = "SUCCESSFUL"
+        if dep.breaker_status == "MONITORING":
+            dep.breaker_status = "MONITORING_COMPLETE"
+        for other in service.deployments[1:]:
+            other.status, other.updated_at = "INACTIVE", now
+            if other.sd_status == "ROLLBACK_IN_PROGRESS":
+                other.sd_status, other.finished_at = "ROLLBACK_SUCCESSFUL", now
+        service.deployments[:] = [dep]
+        self._event(service, f"(service {service.name}) (deployment {dep.id}) deployment completed.")
+
+    def _count_failure(self, task: Task, before_running: bool) -> None:
+        service = task.service
+        now = self.clock.now()
+        if before_running:  # the throttle only counts tasks that never reached RUNNING
+            service.start_failures += 1
+            backoff = min(THROTTLE_CAP, 60 * 2 ** (service.start_failures - 1))
+            service.launch_not_before = now + backoff
+            if service.start_failures >= 3 and not service.impaired_reported:
+                service.impaired_reported = True
+                self._event(service, f"(service {service.name}) is unable to consistently start tasks successfully.")
+        dep = self.deployments.get(task.deployment_id)
+        if not dep or dep.rollout_state != "IN_PROGRESS" or dep.breaker_satisfied or dep.status != "PRIMARY":
+            return
+        dep.failed_tasks += 1
+        dep.updated_at = now
+        breaker = dep.config.get("deploymentCircuitBreaker", {})
+        if breaker.get("enable") and dep.failed_tasks >= circuit_breaker_threshold(service.desired_count):
+            self._trip(service, dep, rollback=bool(breaker.get("rollback")))
+
+    def _trip(self, service: Service, dep: Deployment, rollback: bool) -> None:
+        now = self.clock.now()
+        dep.rollout_state = "FAILED"
+        dep.rollout_reason = "ECS deployment circuit breaker: tasks failed to start."
+        dep.updated_at, dep.breaker_status = now, "TRIGGERED"
+        self._event(service, f"(service {service.name}) (deployment {dep.id}) deployment failed: tasks failed to start.")
+        target = None
+        if rollback:
+            done = [d for d in service.history if d is not dep and d.rollout_state == "COMPLETED"]
+            target = max(done, key=lambda d: d.completed_at) if done else None
+        if target is None:
+            dep.sd_status, dep.stopped_at = ("STOPPED" if not rollback else "ROLLBACK_FAILED"), now
+            dep.sd_reason = dep.rollout_reason
+            return
+        dep.status, dep.desired_count = "ACTIVE", 0
+        dep.sd_status, dep.rollback_started_at = "ROLLBACK_IN_PROGRESS", now
+        dep.rollback_reason = f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}."
+        target.status, target.rollout_state, target.desired_count = "PRIMARY", "IN_PROGRESS", service.desired_count
+        target.rollout_reason = target.rollback_reason = f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}."
+        target.updated_at = now
+        service.deployments[:] = [target] + [d for d in service.deployments if d is not target]
+        service.task_definition = target.task_definition
+        service.start_failures, service.launch_not_before = 0, 0.0
+        self._event(service, f"(service {service.name}) rolling back to deployment {target.id}.")
+        self._dirty(service)
+
+    # -- the reconcile step ---------------------------------------------------
+    def _reconcile(self, service: Service) -> None:
+        service.reconcile_pending = False
+        if service.status == "INACTIVE":
+            return
+        now = self.clock.now()
+        if service.status == "DRAINING":
+            for task in list(service.live.values()):
+                self.stop_task(task, "ServiceSchedulerInitiated",
+                               f"Scaling activity initiated by (deployment {task.deployment_id})")
+            if all(t.last_status in GONE for t in service.live.values()):
+                service.status = "INACTIVE"
+                for d in service.deployments:
+                    d.status = "INACTIVE" if d is not service.primary else d.status
+            return
+
+        primary = service.primary
+        active = [t for t in service.live.values() if not t.stopping]
+        views = []
+        for t in active:
+            healthy = self.healthy_for_deployment(t)
+            if healthy and not t.became_healthy:
+                t.became_healthy = True
+                dep = self.deployments.get(t.deployment_id)
+                if dep and dep.rollout_state == "IN_PROGRESS" and not dep.breaker_satisfied:
+                    dep.breaker_satisfied, dep.failed_tasks = True, 0
+            views.append(TaskView(t.id, t.deployment_id, t.last_status == "RUNNING", healthy, t.availability_zone or ""))
+
+        placeable = service.launch_type != "EC2"
+        throttled = now < service.launch_not_before
+        if throttled:
+            self.clock.call_at(service.launch_not_before, lambda: self._dirty(service))
+        failed = primary.rollout_state == "FAILED"
+        cfg = service.config
+        step = plan(service.desired_count, cfg.get("minimumHealthyPercent", 100), cfg.get("maximumPercent", 200),
+                    primary.id, views, can_launch=placeable and not throttled and not failed,
+                    can_replace_old=not failed)
+
+        if step.stop:
+            stopping = [service.live[i] for i in step.stop]
+            self._event(service, f"(service {service.name}) has stopped {len(stopping)} running tasks: "
+                        + " ".join(f"(task {t.id})" for t in stopping) + ".")
+            for t in stopping:
+                self.stop_task(t, "ServiceSchedulerInitiated",
+                               f"Scaling activity initiated by (deployment {t.deployment_id})")
+        if step.launch:
+            started = [self._launch_service_task(service) for _ in range(step.launch)]
+            message = (f"(service {service.name}) has started {len(started)} tasks: "
+                       + " ".join(f"(task {t.id})" for t in started) + ".")
+            replaced = min(service.unhealthy_replacements, len(started))
+            if replaced:
+                service.unhealthy_replacements -= replaced
+                message += f" Amazon ECS replaced {replaced} tasks due to an unhealthy status."
+            self._event(service, message)
+        if not placeable and service.desired_count and not service.placement_reported:
+            service.placement_reported = True
+            self._event(service, f"(service {service.name}) was unable to place a task because no container instance "
+                        "met all of its requirements. Reason: No Container Instances were found in your cluster. "
+                        "For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.")
+        if step.deadlocked and not primary.deadlock_reported:
+            primary.deadlock_reported = True
+            self._event(service, f"(service {service.name}) was unable to stop or start tasks during a deployment "
+                        "because of the service deployment configuration. Update the minimumHealthyPercent or "
+                        "maximumPercent value and try again.")
+        self._settle(service)
+
+    def _settle(self, service: Service) -> None:
+        primary = service.primary
+        live = list(service.live.values())
+        mine = [t for t in live if t.deployment_id == primary.id and not t.stopping]
+        others_left = any(t.deployment_id != primary.id and t.last_status not in GONE for t in live)
+        if (primary.rollout_state == "IN_PROGRESS" and len(mine) == service.desired_count and not others_left
+                and all(self.healthy_for_deployment(t) for t in mine)):
+            self._complete(service, primary)
+        steady = (len(service.deployments) == 1 and primary.rollout_state == "COMPLETED"
+                  and sum(t.last_status == "RUNNING" for t in live) == service.desired_count
+                  and all(t.last_status == "RUNNING" for t in live if t.last_status not in GONE)
+                  and all(self.healthy_for_deployment(t) for t in mine))
+        if steady and not service.steady:
+            self._event(service, f"(service {service.name}) has reached a steady state.")
+        service.steady = steady
+
+    def _launch_service_task(self, service: Service) -> Task:
+        primary = service.primary
+        zones = {}
+        for t in service.live.values():
+            zones[t.subnet_id] = zones.get(t.subnet_id, 0) + 1
+        subnets = service.network["awsvpcConfiguration"]["subnets"] if service.network else []
+        subnet = min(subnets, key=lambda s: (zones.get(s, 0), subnets.index(s))) if subnets else None
+        tags = {}
+        if service.propagate_tags == "SERVICE":
+            tags.update(service.tags)
+        elif service.propagate_tags == "TASK_DEFINITION":
+            tags.update(primary.task_definition.tags)
+        task = self._create_task(
+            service.cluster, service.region, primary.task_definition, launch=self._service_launch(service),
+            network=service.network, subnet=subnet, group=f"service:{service.name}", started_by=primary.id,
+            tags=tags)
+        task.service, task.deployment_id = service, primary.id
+        service.live[task.id] = task
+        return task
+
+    def _health_failed(self, task: Task, cause: str, target=None) -> None:
+        """A health check failed: after the grace period, replace the task."""
+        service = task.service
+        if service is None or task.stopping:
+            return  # a standalone task just reports UNHEALTHY; nothing replaces it
+        grace_end = task.started_at + service.grace_period
+        if self.clock.now() < grace_end:
+            def recheck():
+                still = (target.state == "unhealthy") if target else any(
+                    c.essential and c.health_status == "UNHEALTHY" for c in task.containers)
+                if still:
+                    self._health_failed(task, cause, target)
+            self.clock.call_at(grace_end, recheck)
+            return
+        if cause == "elb":
+            self._event(service, f"(service {service.name}) (task {task.id}) (port {target.port}) is unhealthy in "
+                        f"(target-group {target.group_arn}) due to (reason Health checks failed with these codes: [500])")
+            reason = f"Task failed ELB health checks in (target-group {target.group_arn})"
+        else:
+            self._event(service, f"(service {service.name}) (task {task.id}) failed container health checks.")
+            reason = "Task failed container health checks"
+        if not task.became_healthy:
+            self._count_failure(task, before_running=False)
+        service.unhealthy_replacements += 1
+        self.stop_task(task, "ServiceSchedulerInitiated", reason)

@@ -1,0 +1,386 @@
+"""The engine's state: plain records, and how each is shown in an API response.
+
+Responses are dicts named as the ECS API names them; times are epoch seconds
+(floats).  The wire layer turns them into JSON; nothing here knows about HTTP.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import ImageBehaviour
+from .substrate import NetworkInterface
+
+PENDING_STATES = ("PROVISIONING", "PENDING", "ACTIVATING")
+# Task lastStatus / desiredStatus / healthStatus and deployment status values the
+# engine may emit (the model types them as plain strings): see ecs-behaviour.md §1.1.
+TASK_LAST_STATUSES = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING",
+                      "STOPPING", "DEPROVISIONING", "STOPPED")
+TASK_DESIRED_STATUSES = ("RUNNING", "STOPPED")
+CONTAINER_STATUSES = ("PENDING", "RUNNING", "STOPPED")
+HEALTH_STATUSES = ("HEALTHY", "UNHEALTHY", "UNKNOWN")
+DEPLOYMENT_STATUSES = ("PRIMARY", "ACTIVE", "INACTIVE")
+SERVICE_STATUSES = ("ACTIVE", "DRAINING", "INACTIVE")
+CLUSTER_STATUSES = ("ACTIVE", "PROVISIONING", "DEPROVISIONING", "FAILED", "INACTIVE")
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"key": k, "value": v} for k, v in tags.items()]
+
+
+@dataclass
+class Cluster:
+    name: str
+    arn: str
+    region: str
+    tags: dict[str, str] = field(default_factory=dict)
+    settings: list[dict] = field(default_factory=lambda: [{"name": "containerInsights", "value": "disabled"}])
+    capacity_providers: list[str] = field(default_factory=list)
+    default_strategy: list[dict] = field(default_factory=list)
+    configuration: dict | None = None
+    status: str = "ACTIVE"
+    tasks: dict[str, "Task"] = field(default_factory=dict)       # every describable task
+    services: dict[str, "Service"] = field(default_factory=dict)  # by name, any status
+
+    def render(self, include: list[str] | None = None) -> dict[str, Any]:
+        live = [t for t in self.tasks.values() if t.desired_status == "RUNNING" or t.last_status != "STOPPED"]
+        out = {
+            "clusterArn": self.arn, "clusterName": self.name, "status": self.status,
+            "registeredContainerInstancesCount": 0,
+            "runningTasksCount": sum(t.last_status == "RUNNING" for t in live),
+            "pendingTasksCount": sum(t.last_status in PENDING_STATES for t in live),
+            "activeServicesCount": sum(s.status == "ACTIVE" for s in self.services.values()),
+            "statistics": [], "tags": [],
+            "capacityProviders": list(self.capacity_providers),
+            "defaultCapacityProviderStrategy": list(self.default_strategy),
+        }
+        include = include or []
+        if "TAGS" in include:
+            out["tags"] = tag_list(self.tags)
+        if "SETTINGS" in include:
+            out["settings"] = list(self.settings)
+        if "CONFIGURATIONS" in include and self.configuration:
+            out["configuration"] = self.configuration
+        if "STATISTICS" in include:
+            out["statistics"] = [
+                {"name": "runningFargateTasksCount", "value": str(out["runningTasksCount"])},
+                {"name": "pendingFargateTasksCount", "value": str(out["pendingTasksCount"])},
+                {"name": "activeFargateServiceCount", "value": str(out["activeServicesCount"])},
+            ]
+        return out
+
+
+@dataclass
+class TaskDefinition:
+    arn: str
+    family: str
+    revision: int
+    body: dict[str, Any]       # the registered definition, as DescribeTaskDefinition shows it
+    tags: dict[str, str] = field(default_factory=dict)
+    status: str = "ACTIVE"
+    deregistered_at: float | None = None
+    delete_requested_at: float | None = None
+
+    @property
+    def containers(self) -> list[dict]:
+        return self.body["containerDefinitions"]
+
+    @property
+    def fargate(self) -> bool:
+        return "FARGATE" in self.body.get("compatibilities", [])
+
+    def render(self) -> dict[str, Any]:
+        out = dict(self.body, status=self.status)
+        if self.deregistered_at is not None:
+            out["deregisteredAt"] = self.deregistered_at
+        if self.delete_requested_at is not None:
+            out["deleteRequestedAt"] = self.delete_requested_at
+        return out
+
+
+@dataclass
+class ContainerState:
+    definition: dict[str, Any]
+    behaviour: ImageBehaviour
+    arn: str
+    runtime_id: str
+    last_status: str = "PENDING"
+    exit_code: int | None = None
+    reason: str | None = None
+    health_status: str = "UNKNOWN"
+
+    @property
+    def name(self) -> str:
+        return self.definition["name"]
+
+    @property
+    def essential(self) -> bool:
+        return self.definition.get("essential", True)
+
+    @property
+    def health_check(self) -> dict | None:
+        return self.definition.get("healthCheck")
+
+
+@dataclass
+class Target:
+    group_arn: str
+    port: int
+    container: str
+    state: str = "initial"     # initial | healthy | unhealthy | draining | unused
+
+
+@dataclass
+class Task:
+    id: str
+    arn: str
+    cluster: Cluster
+    region: str
+    definition: TaskDefinition
+    containers: list[ContainerState]
+    launch_type: str
+    capacity_provider: str | None
+    group: str
+    started_by: str | None
+    created_at: float
+    network: dict | None = None
+    overrides: dict = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    service: "Service | None" = None
+    deployment_id: str | None = None
+    platform_version: str = "1.4.0"
+    last_status: str = "PROVISIONING"
+    desired_status: str = "RUNNING"
+    version: int = 1
+    eni: NetworkInterface | None = None
+    subnet_id: str | None = None
+    availability_zone: str | None = None
+    attachment_id: str = ""
+    attachment_status: str = "PRECREATED"
+    connectivity_at: float | None = None
+    pull_started_at: float | None = None
+    pull_stopped_at: float | None = None
+    started_at: float | None = None
+    stopping_at: float | None = None
+    execution_stopped_at: float | None = None
+    stopped_at: float | None = None
+    stop_code: str | None = None
+    stopped_reason: str | None = None
+    targets: list[Target] = field(default_factory=list)
+    became_healthy: bool = False     # counted towards the minimum at least once
+    unhealthy_cause: str | None = None  # "elb" | "container" once a check has failed
+
+    @property
+    def stopping(self) -> bool:
+        return self.desired_status == "STOPPED"
+
+    def health_status(self) -> str:
+        essential = [c for c in self.containers if c.essential]
+        states = {c.health_status for c in essential}
+        if "UNHEALTHY" in states:
+            return "UNHEALTHY"
+        if "UNKNOWN" in states or not essential:
+            return "UNKNOWN"
+        return "HEALTHY"
+
+    def render(self, include_tags: bool = False) -> dict[str, Any]:
+        td = self.definition
+        out: dict[str, Any] = {
+            "taskArn": self.arn, "clusterArn": self.cluster.arn,
+            "taskDefinitionArn": td.arn, "group": self.group,
+            "lastStatus": self.last_status, "desiredStatus": self.desired_status,
+            "launchType": self.launch_type, "platformVersion": self.platform_version,
+            "platformFamily": "Linux", "cpu": td.body.get("cpu", "0"), "memory": td.body.get("memory", "0"),
+            "createdAt": self.created_at, "version": self.version,
+            "healthStatus": self.health_status(), "connectivity": "CONNECTED" if self.connectivity_at else "DISCONNECTED",
+            "overrides": {"containerOverrides": [{"name": c.name} for c in self.containers], "inferenceAcceleratorOverrides": [],
+                          **self.overrides},
+            "containers": [self._render_container(c) for c in self.containers],
+            "attachments": [], "attributes": [{"name": "ecs.cpu-architecture", "value": "x86_64"}],
+            "enableExecuteCommand": False, "ephemeralStorage": {"sizeInGiB": 20},
+            "fargateEphemeralStorage": {"sizeInGiB": 20}, "tags": [],
+        }
+        if self.capacity_provider:
+            out["capacityProviderName"] = self.capacity_provider
+        if self.started_by:
+            out["startedBy"] = self.started_by
+        if self.availability_zone:
+            out["availabilityZone"] = self.availability_zone
+        for key, value in (("connectivityAt", self.connectivity_at), ("pullStartedAt", self.pull_started_at),
+                           ("pullStoppedAt", self.pull_stopped_at), ("startedAt", self.started_at),
+                           ("stoppingAt", self.stopping_at), ("executionStoppedAt", self.execution_stopped_at),
+                           ("stoppedAt", self.stopped_at), ("stopCode", self.stop_code),
+                           ("stoppedReason", self.stopped_reason)):
+            if value is not None:
+                out[key] = value
+        if self.subnet_id:
+            details = [{"name": "subnetId", "value": self.subnet_id}]
+            if self.eni:
+                details += [{"name": "networkInterfaceId", "value": self.eni.id},
+                            {"name": "macAddress", "value": self.eni.mac},
+                            {"name": "privateDnsName", "value": self.eni.private_dns},
+                            {"name": "privateIPv4Address", "value": self.eni.private_ip}]
+            out["attachments"] = [{"id": self.attachment_id, "type": "ElasticNetworkInterface",
+                                   "status": self.attachment_status, "details": details}]
+        if include_tags:
+            out["tags"] = tag_list(self.tags)
+        return out
+
+    def _render_container(self, c: ContainerState) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "containerArn": c.arn, "taskArn": self.arn, "name": c.name, "image": c.definition["image"],
+            "lastStatus": c.last_status, "networkBindings": [], "networkInterfaces": [],
+            "healthStatus": c.health_status, "cpu": str(c.definition.get("cpu", 0)),
+        }
+        if c.last_status != "PENDING":
+            out["runtimeId"] = c.runtime_id
+            out["imageDigest"] = "sha256:" + (c.runtime_id * 2)[:64]
+        if self.eni:
+            out["networkInterfaces"] = [{"attachmentId": self.attachment_id, "privateIpv4Address": self.eni.private_ip}]
+        if "memory" in c.definition:
+            out["memory"] = str(c.definition["memory"])
+        if "memoryReservation" in c.definition:
+            out["memoryReservation"] = str(c.definition["memoryReservation"])
+        if c.exit_code is not None:
+            out["exitCode"] = c.exit_code
+        if c.reason:
+            out["reason"] = c.reason
+        return out
+
+
+@dataclass
+class Deployment:
+    id: str
+    task_definition: TaskDefinition
+    desired_count: int
+    created_at: float
+    launch_type: str | None
+    capacity_strategy: list[dict]
+    network: dict | None
+    config: dict                      # deploymentConfiguration at creation
+    load_balancers: list[dict]
+    status: str = "PRIMARY"
+    rollout_state: str = "IN_PROGRESS"
+    rollout_reason: str = ""
+    failed_tasks: int = 0
+    updated_at: float = 0.0
+    breaker_satisfied: bool = False   # a task became healthy: failures stop counting
+    started_at: float | None = None
+    finished_at: float | None = None
+    stopped_at: float | None = None
+    completed_at: float | None = None
+    sd_status: str = "IN_PROGRESS"    # ServiceDeployment status
+    sd_reason: str | None = None
+    source_ids: list[str] = field(default_factory=list)
+    rollback_started_at: float | None = None
+    rollback_reason: str | None = None
+    breaker_status: str = "MONITORING"
+    deadlock_reported: bool = False
+
+    def render(self, tasks: list[Task]) -> dict[str, Any]:
+        mine = [t for t in tasks if t.deployment_id == self.id]
+        out: dict[str, Any] = {
+            "id": self.id, "status": self.status, "taskDefinition": self.task_definition.arn,
+            "desiredCount": self.desired_count,
+            "pendingCount": sum(t.last_status in PENDING_STATES for t in mine),
+            "runningCount": sum(t.last_status == "RUNNING" for t in mine),
+            "failedTasks": self.failed_tasks, "createdAt": self.created_at, "updatedAt": self.updated_at,
+            "platformVersion": "1.4.0", "platformFamily": "Linux",
+            "rolloutState": self.rollout_state, "rolloutStateReason": self.rollout_reason,
+        }
+        if self.launch_type:
+            out["launchType"] = self.launch_type
+        if self.capacity_strategy:
+            out["capacityProviderStrategy"] = self.capacity_strategy
+        if self.network:
+            out["networkConfiguration"] = self.network
+        return out
+
+
+@dataclass
+class ServiceEvent:
+    id: str
+    created_at: float
+    message: str
+
+
+@dataclass
+class Service:
+    name: str
+    arn: str
+    cluster: Cluster
+    region: str
+    desired_count: int
+    task_definition: TaskDefinition
+    launch_type: str | None
+    capacity_strategy: list[dict]
+    network: dict | None
+    load_balancers: list[dict]
+    config: dict
+    grace_period: int
+    created_at: float
+    created_by: str
+    tags: dict[str, str] = field(default_factory=dict)
+    propagate_tags: str = "NONE"
+    managed_tags: bool = False
+    execute_command: bool = False
+    platform_version: str = "LATEST"
+    status: str = "ACTIVE"
+    deployments: list[Deployment] = field(default_factory=list)   # PRIMARY first
+    history: list[Deployment] = field(default_factory=list)       # every deployment, oldest first
+    events: deque = field(default_factory=lambda: deque(maxlen=100))
+    live: dict[str, Task] = field(default_factory=dict)            # tasks not yet STOPPED
+    steady: bool = False
+    reconcile_pending: bool = False
+    start_failures: int = 0           # consecutive tasks that never reached RUNNING
+    launch_not_before: float = 0.0
+    impaired_reported: bool = False
+    unhealthy_replacements: int = 0
+    last_event_message: str | None = None
+    placement_reported: bool = False
+
+    @property
+    def primary(self) -> Deployment:
+        return self.deployments[0]
+
+    def render(self, include_tags: bool = False) -> dict[str, Any]:
+        tasks = list(self.live.values())
+        out: dict[str, Any] = {
+            "serviceArn": self.arn, "serviceName": self.name, "clusterArn": self.cluster.arn,
+            "loadBalancers": self.load_balancers, "serviceRegistries": [], "status": self.status,
+            "desiredCount": self.desired_count,
+            "runningCount": sum(t.last_status == "RUNNING" for t in tasks),
+            "pendingCount": sum(t.last_status in PENDING_STATES for t in tasks),
+            "platformVersion": self.platform_version, "platformFamily": "Linux",
+            "taskDefinition": self.task_definition.arn, "deploymentConfiguration": self.config,
+            "deployments": [d.render(tasks) for d in self.deployments],
+            "roleArn": f"arn:aws:iam::{self.arn.split(':')[4]}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
+            "events": [{"id": e.id, "createdAt": e.created_at, "message": e.message} for e in reversed(self.events)],
+            "createdAt": self.created_at, "placementConstraints": [], "placementStrategy": [],
+            "schedulingStrategy": "REPLICA", "deploymentController": {"type": "ECS"},
+            "createdBy": self.created_by, "enableECSManagedTags": self.managed_tags,
+            "propagateTags": self.propagate_tags, "enableExecuteCommand": self.execute_command,
+            "availabilityZoneRebalancing": "DISABLED",
+        }
+        if self.launch_type:
+            out["launchType"] = self.launch_type
+        if self.capacity_strategy:
+            out["capacityProviderStrategy"] = self.capacity_strategy
+        if self.network:
+            out["networkConfiguration"] = self.network
+        if self.load_balancers:
+            out["healthCheckGracePeriodSeconds"] = self.grace_period
+        if self.deployments:
+            out["currentServiceDeployment"] = self.deployment_arn(self.primary.id)
+        if include_tags:
+            out["tags"] = tag_list(self.tags)
+        return out
+
+    def deployment_arn(self, deployment_id: str) -> str:
+        prefix = self.arn.split(":service/")[0]
+        return f"{prefix}:service-deployment/{self.cluster.name}/{self.name}/{deployment_id.split('/')[-1]}"
+
+    def revision_arn(self, deployment_id: str) -> str:
+        prefix = self.arn.split(":service/")[0]
+        return f"{prefix}:service-revision/{self.cluster.name}/{self.name}/{deployment_id.split('/')[-1]}"

@@ -1,0 +1,106 @@
+"""What the engine needs from the services around ECS, as a small interface.
+
+The engine never talks to EC2, ELBv2, CloudWatch Logs, ECR or IAM itself; it asks
+a `Substrate`.  In the local cloud that is `fargate_lab.local.substrate.Boto3Substrate`
+(ordinary boto3 clients answered by moto).  `OfflineSubstrate` is a tiny,
+self-contained world for running the engine alone (benchmarks, property tests):
+every subnet and security group exists and nothing is written anywhere.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass
+class NetworkInterface:
+    id: str
+    subnet_id: str
+    availability_zone: str
+    private_ip: str
+    mac: str
+    private_dns: str
+    public_ip: str | None = None
+    allocation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class TargetGroupSettings:
+    arn: str
+    port: int = 80
+    interval: int = 30
+    healthy_threshold: int = 5
+    unhealthy_threshold: int = 2
+    deregistration_delay: int = 300
+    target_type: str = "ip"
+
+
+class Substrate(Protocol):
+    account_id: str
+
+    def subnet_zones(self, region: str, subnet_ids: list[str]) -> dict[str, str]: ...
+    def check_security_groups(self, region: str, group_ids: list[str]) -> None: ...
+    def create_interface(self, region: str, subnet_id: str, groups: list[str], public: bool,
+                         description: str) -> NetworkInterface: ...
+    def delete_interface(self, region: str, eni: NetworkInterface) -> None: ...
+    def target_group(self, region: str, arn: str) -> TargetGroupSettings | None: ...
+    def register_target(self, region: str, arn: str, ip: str, port: int) -> None: ...
+    def deregister_target(self, region: str, arn: str, ip: str, port: int) -> None: ...
+    def log_group_exists(self, region: str, name: str) -> bool: ...
+    def create_log_group(self, region: str, name: str) -> None: ...
+    def write_logs(self, region: str, group: str, stream: str, lines: list[tuple[float, str]]) -> None: ...
+    def image_exists(self, region: str, image: str) -> bool: ...
+    def role_exists(self, arn: str) -> bool: ...
+
+
+@dataclass
+class OfflineSubstrate:
+    """Everything exists; interfaces get addresses from a counter; logs are kept in memory."""
+
+    account_id: str = "123456789012"
+    zones: tuple[str, ...] = ("a", "b", "c")
+    logs: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=dict)
+    _next: int = 0
+
+    def subnet_zones(self, region, subnet_ids):
+        return {s: f"{region}{self.zones[i % len(self.zones)]}" for i, s in enumerate(subnet_ids)}
+
+    def check_security_groups(self, region, group_ids):
+        return None
+
+    def create_interface(self, region, subnet_id, groups, public, description):
+        self._next += 1
+        n = self._next
+        ip = f"10.0.{(n >> 8) & 255}.{n & 255}"
+        return NetworkInterface(
+            id=f"eni-{n:017x}", subnet_id=subnet_id, availability_zone=self.subnet_zones(region, [subnet_id])[subnet_id],
+            private_ip=ip, mac=f"02:00:00:{(n >> 16) & 255:02x}:{(n >> 8) & 255:02x}:{n & 255:02x}",
+            private_dns=f"ip-{ip.replace('.', '-')}.ec2.internal",
+            public_ip=f"54.0.{(n >> 8) & 255}.{n & 255}" if public else None)
+
+    def delete_interface(self, region, eni):
+        return None
+
+    def target_group(self, region, arn):
+        return TargetGroupSettings(arn=arn)
+
+    def register_target(self, region, arn, ip, port):
+        return None
+
+    def deregister_target(self, region, arn, ip, port):
+        return None
+
+    def log_group_exists(self, region, name):
+        return True
+
+    def create_log_group(self, region, name):
+        return None
+
+    def write_logs(self, region, group, stream, lines):
+        self.logs.setdefault((group, stream), []).extend(lines)
+
+    def image_exists(self, region, image):
+        return True
+
+    def role_exists(self, arn):
+        return True

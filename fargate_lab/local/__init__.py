@@ -1,0 +1,266 @@
+"""The local cloud: plain boto3 code meets an in-process ECS that behaves like ECS.
+
+    from fargate_lab import local
+    cloud = local.start(seed=0)      # from now on boto3 clients reach the local cloud
+    cloud.advance(90)                # move virtual time 90 s, running all that falls due
+    cloud.now()                      # timezone-aware datetime
+    cloud.stop()                     # boto3 reaches AWS again
+    with local.cloud(clock="real", speed=10) as cloud: ...
+
+ECS is answered by fargate-lab's engine; EC2, ELBv2, Logs, IAM, STS, ECR,
+CloudFormation, SSM and Secrets Manager by moto, with ECS on moto's passthrough
+list so that moto's own ECS stays empty.  Both hooks sit in botocore's built-in
+handler list, so clients made after `start()` need no endpoint and no
+credentials; `patch_client()` covers clients made before.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import threading
+import time as _time
+import types
+from typing import Callable, Iterator
+
+import boto3
+import botocore.handlers
+import botocore.waiter
+from botocore.awsrequest import AWSResponse
+
+from ..engine import Engine, ImageBehaviour, ImageCatalog, RealClock, VirtualClock
+from ..engine.timing import Timing
+from ..wire import elbv2_query
+from ..wire.ecs_json import EcsWire
+from .substrate import Boto3Substrate, bypass
+
+__all__ = ["Cloud", "ImageBehaviour", "cloud", "current", "patch_client", "sleep", "start", "stop"]
+
+DEFAULT_REGION = "us-east-1"
+ECS_EVENT = "before-send.ecs"
+HEALTH_EVENT = "before-send.elastic-load-balancing-v2.DescribeTargetHealth"
+MOTO_CONFIG = {"core": {"passthrough": {"services": ["ecs"], "urls": []}},
+               "iam": {"load_aws_managed_policies": True}}
+
+_current: "Cloud | None" = None
+_install_lock = threading.Lock()
+
+
+class _Raw:
+    """What botocore reads an AWSResponse body from."""
+
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+
+def _region_of(request) -> str:
+    auth = request.headers.get("Authorization", b"")
+    auth = auth.decode() if isinstance(auth, bytes) else auth
+    if "Credential=" in auth:
+        scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
+        if len(scope) >= 3:
+            return scope[2]
+    host = request.url.split("//", 1)[-1].split("/", 1)[0]
+    parts = host.split(".")
+    return parts[1] if len(parts) > 3 and parts[-2] == "amazonaws" else DEFAULT_REGION
+
+
+def _answer_ecs(request, **_):
+    cloud = _current
+    if cloud is None:
+        return None  # no local cloud: the request goes to AWS
+    target = request.headers.get("X-Amz-Target", b"")
+    target = target.decode() if isinstance(target, bytes) else target
+    status, headers, body = cloud.wire.handle(_region_of(request), target, request.body)
+    return AWSResponse(request.url, status, headers, _Raw(body))
+
+
+def _answer_target_health(request, **_):
+    cloud = _current
+    if cloud is None or getattr(bypass, "active", False):
+        return None  # moto answers
+    return cloud._target_health(request)
+
+
+class _WaiterTime(types.SimpleNamespace):
+    """Stands in for the `time` module inside botocore.waiter only."""
+
+    def __getattr__(self, name):
+        return getattr(_time, name)
+
+
+class Cloud:
+    """One running local cloud. Use `local.start()` or `local.cloud()` to make one."""
+
+    def __init__(self, seed: int = 0, clock: str = "virtual", speed: float = 1.0, region: str = DEFAULT_REGION,
+                 timing: str | Timing = "realistic", catalog: ImageCatalog | None = None):
+        if clock not in ("virtual", "real"):
+            raise ValueError(f"clock: {clock!r} is not a clock; use 'virtual' (tests) or 'real' (live demos)")
+        from moto import mock_aws  # imported here: AWS mode never pays for moto
+        self.region = region
+        self.lock = threading.RLock()
+        self.mode = clock
+        start = _time.time()  # anchored at wall time: moto refuses log events far from it
+        self.clock = VirtualClock(start) if clock == "virtual" else RealClock(start, speed=speed)
+        self._saved_env = {k: os.environ.get(k) for k in ("AWS_DEFAULT_REGION",)}
+        os.environ.setdefault("AWS_DEFAULT_REGION", region)
+        self._moto = mock_aws(config=MOTO_CONFIG)
+        self._moto.start()
+        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                        region_name=region)
+        self.substrate = Boto3Substrate(session)
+        self.engine = Engine(clock=self.clock, seed=seed, substrate=self.substrate,
+                             catalog=catalog or ImageCatalog.with_demo_images(), timing=timing)
+        self.wire = EcsWire(self.engine, self.lock, before_call=self.clock.catch_up)
+        self._saved_waiter_time = botocore.waiter.time
+        botocore.waiter.time = _WaiterTime(sleep=self.sleep)
+        self.stopped = False
+
+    # -- time ---------------------------------------------------------------------
+    def advance(self, seconds: float) -> None:
+        """Move virtual time on (real clock: wait, `speed` times faster than AWS)."""
+        if self.mode == "real":
+            self.clock.advance(seconds)  # sleeps outside the lock, then catches up inside it
+            return
+        with self.lock:
+            self.clock.advance(seconds)
+
+    def sleep(self, seconds: float) -> None:
+        """What a polling loop should call instead of time.sleep()."""
+        if self.mode == "real":
+            _time.sleep(max(0.0, seconds) / self.clock.speed)
+            with self.lock:
+                self.clock.catch_up()
+        else:
+            self.advance(max(0.0, seconds))
+
+    def now(self) -> _dt.datetime:
+        with self.lock:
+            return _dt.datetime.fromtimestamp(self.clock.now(), _dt.timezone.utc)
+
+    def run_until(self, predicate: Callable[[], bool], timeout: float = 3600, step: float = 1.0) -> bool:
+        """Advance in `step`s until `predicate()` holds; False if `timeout` cloud seconds pass first."""
+        waited = 0.0
+        while not predicate():
+            if waited >= timeout:
+                return False
+            self.sleep(step)
+            waited += step
+        return True
+
+    @property
+    def catalog(self) -> ImageCatalog:
+        return self.engine.catalog
+
+    def session(self, region: str | None = None) -> boto3.session.Session:
+        return boto3.session.Session(region_name=region or self.region)
+
+    # -- ELBv2 target health ----------------------------------------------------------
+    def _target_health(self, request):
+        form = elbv2_query.parse_form(request.body)
+        region = _region_of(request)
+        arn = form.get("TargetGroupArn", "")
+        with self.lock:
+            self.clock.catch_up()
+            ours = self.engine.target_health(region, arn)
+            theirs = self.substrate.registered_targets(region, arn)
+        rows = elbv2_query.merge(ours, theirs, elbv2_query.requested_targets(form))
+        body = elbv2_query.render(rows, request_id=f"fargate-lab-{self.wire.calls}")
+        return AWSResponse(request.url, 200, {"Content-Type": "text/xml"}, _Raw(body))
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def stop(self) -> None:
+        global _current
+        if self.stopped:
+            return
+        self.stopped = True
+        with _install_lock:
+            if _current is self:
+                _current = None
+                _uninstall_handlers()
+        botocore.waiter.time = self._saved_waiter_time
+        self._moto.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        boto3.DEFAULT_SESSION = None
+
+    def __enter__(self) -> "Cloud":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = "stopped" if self.stopped else f"{self.mode} clock at {self.now():%H:%M:%S}"
+        return f"<fargate-lab local cloud, {state}>"
+
+
+def _install_handlers() -> None:
+    first = botocore.handlers.REGISTER_FIRST
+    for entry in ((ECS_EVENT, _answer_ecs, first), (HEALTH_EVENT, _answer_target_health, first)):
+        if entry not in botocore.handlers.BUILTIN_HANDLERS:
+            botocore.handlers.BUILTIN_HANDLERS.append(entry)
+
+
+def _uninstall_handlers() -> None:
+    botocore.handlers.BUILTIN_HANDLERS[:] = [
+        h for h in botocore.handlers.BUILTIN_HANDLERS if h[1] not in (_answer_ecs, _answer_target_health)]
+
+
+def start(seed: int = 0, clock: str = "virtual", speed: float = 1.0, region: str = DEFAULT_REGION,
+          timing: str | Timing = "realistic", catalog: ImageCatalog | None = None) -> Cloud:
+    """Start the local cloud (stopping one already running, so a notebook cell can be re-run)."""
+    global _current
+    stop()
+    with _install_lock:
+        _install_handlers()
+        try:
+            made = Cloud(seed=seed, clock=clock, speed=speed, region=region, timing=timing, catalog=catalog)
+        except Exception:
+            _uninstall_handlers()
+            raise
+        _current = made
+    boto3.DEFAULT_SESSION = None  # the next boto3.client() builds a session with the handlers
+    return made
+
+
+def stop() -> None:
+    """Stop the running local cloud, if any."""
+    if _current is not None:
+        _current.stop()
+
+
+def current() -> Cloud | None:
+    return _current
+
+
+@contextlib.contextmanager
+def cloud(**kwargs) -> Iterator[Cloud]:
+    """`with local.cloud(clock="real", speed=10) as c:` — stopped on the way out."""
+    made = start(**kwargs)
+    try:
+        yield made
+    finally:
+        made.stop()
+
+
+def sleep(seconds: float) -> None:
+    """Sleep in cloud time: virtual advance, or real sleep scaled by speed; plain sleep with no cloud."""
+    if _current is None:
+        _time.sleep(seconds)
+    else:
+        _current.sleep(seconds)
+
+
+def patch_client(client) -> None:
+    """Route a client made before `start()` to the local cloud (and moto)."""
+    from moto.core import patch_client as moto_patch
+    moto_patch(client)
+    client.meta.events.register_first(ECS_EVENT, _answer_ecs)
+    client.meta.events.register_first(HEALTH_EVENT, _answer_target_health)

@@ -1,0 +1,171 @@
+"""The engine's window on EC2, ELBv2, Logs, ECR and IAM: ordinary boto3 clients.
+
+In the local cloud these calls are answered by moto; nothing here touches moto's
+internals.  Failures that a learner can cause (a subnet that does not exist)
+become the ECS error AWS would return.
+"""
+from __future__ import annotations
+
+import re
+import threading
+import time
+
+import boto3
+from botocore.exceptions import ClientError
+
+from ..engine.errors import invalid_parameter
+from ..engine.substrate import NetworkInterface, TargetGroupSettings
+
+ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)(?::([^@]+))?(?:@(.+))?$")
+LOG_FUTURE_LIMIT = 2 * 3600 - 300      # moto refuses events more than 2 h ahead of wall time
+LOG_PAST_LIMIT = 14 * 24 * 3600 - 300  # ... or more than 14 days behind
+
+bypass = threading.local()  # set while the substrate asks moto for its own DescribeTargetHealth
+
+
+class Boto3Substrate:
+    def __init__(self, session: boto3.session.Session, account_id: str = "123456789012"):
+        self.session = session
+        self.account_id = account_id
+        self._clients: dict[tuple[str, str], object] = {}
+        self._streams: set[tuple[str, str, str]] = set()
+
+    def client(self, service: str, region: str):
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = self.session.client(service, region_name=region)
+        return self._clients[key]
+
+    # -- EC2 -----------------------------------------------------------------
+    def subnet_zones(self, region, subnet_ids):
+        ec2 = self.client("ec2", region)
+        out = {}
+        for subnet in subnet_ids:
+            try:
+                found = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]
+            except ClientError as e:
+                raise invalid_parameter(
+                    f"Error retrieving subnet information for [{subnet}]: The subnet ID '{subnet}' does not "
+                    f"exist (ErrorCode: {e.response['Error']['Code']})") from None
+            out[subnet] = found["AvailabilityZone"]
+        return out
+
+    def check_security_groups(self, region, group_ids):
+        ec2 = self.client("ec2", region)
+        for group in group_ids:
+            try:
+                ec2.describe_security_groups(GroupIds=[group])
+            except ClientError as e:
+                raise invalid_parameter(
+                    f"Error retrieving security group information for [{group}]: The security group "
+                    f"'{group}' does not exist (ErrorCode: {e.response['Error']['Code']})") from None
+
+    def create_interface(self, region, subnet_id, groups, public, description):
+        ec2 = self.client("ec2", region)
+        kwargs = {"SubnetId": subnet_id, "Description": description}
+        if groups:
+            kwargs["Groups"] = groups
+        eni = ec2.create_network_interface(**kwargs)["NetworkInterface"]
+        out = NetworkInterface(
+            id=eni["NetworkInterfaceId"], subnet_id=subnet_id, availability_zone=eni["AvailabilityZone"],
+            private_ip=eni["PrivateIpAddress"], mac=eni.get("MacAddress", "02:00:00:00:00:00"),
+            private_dns=eni.get("PrivateDnsName") or f"ip-{eni['PrivateIpAddress'].replace('.', '-')}.ec2.internal")
+        if public:  # moto leaves a fresh ENI without a public address: give it one, as AWS does
+            address = ec2.allocate_address(Domain="vpc")
+            ec2.associate_address(AllocationId=address["AllocationId"], NetworkInterfaceId=out.id)
+            out.public_ip, out.allocation_id = address["PublicIp"], address["AllocationId"]
+        return out
+
+    def delete_interface(self, region, eni):
+        ec2 = self.client("ec2", region)
+        try:
+            if eni.allocation_id:
+                ec2.release_address(AllocationId=eni.allocation_id)
+            ec2.delete_network_interface(NetworkInterfaceId=eni.id)
+        except ClientError:
+            pass  # already gone (e.g. the learner deleted the VPC underneath)
+
+    # -- ELBv2 ------------------------------------------------------------------
+    def target_group(self, region, arn):
+        elb = self.client("elbv2", region)
+        try:
+            group = elb.describe_target_groups(TargetGroupArns=[arn])["TargetGroups"][0]
+            attrs = {a["Key"]: a["Value"] for a in
+                     elb.describe_target_group_attributes(TargetGroupArn=arn)["Attributes"]}
+        except ClientError:
+            return None
+        return TargetGroupSettings(
+            arn=arn, port=group.get("Port", 80), interval=group.get("HealthCheckIntervalSeconds", 30),
+            healthy_threshold=group.get("HealthyThresholdCount", 5),
+            unhealthy_threshold=group.get("UnhealthyThresholdCount", 2),
+            deregistration_delay=int(attrs.get("deregistration_delay.timeout_seconds", 300)),
+            target_type=group.get("TargetType", "instance"))
+
+    def register_target(self, region, arn, ip, port):
+        self.client("elbv2", region).register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": port}])
+
+    def deregister_target(self, region, arn, ip, port):
+        try:
+            self.client("elbv2", region).deregister_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": port}])
+        except ClientError:
+            pass  # the target group was deleted meanwhile
+
+    def registered_targets(self, region, arn) -> list[tuple[str, int, str]]:
+        """moto's own view of a target group (for targets the engine did not place)."""
+        bypass.active = True
+        try:
+            rows = self.client("elbv2", region).describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+        except ClientError:
+            return []
+        finally:
+            bypass.active = False
+        return [(r["Target"]["Id"], r["Target"].get("Port", 80), r["TargetHealth"]["State"]) for r in rows]
+
+    # -- CloudWatch Logs ------------------------------------------------------------
+    def log_group_exists(self, region, name):
+        groups = self.client("logs", region).describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        return any(g["logGroupName"] == name for g in groups)
+
+    def create_log_group(self, region, name):
+        try:
+            self.client("logs", region).create_log_group(logGroupName=name)
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+
+    def write_logs(self, region, group, stream, lines):
+        logs = self.client("logs", region)
+        try:
+            if (region, group, stream) not in self._streams:
+                try:
+                    logs.create_log_stream(logGroupName=group, logStreamName=stream)
+                except ClientError as e:
+                    if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                        raise
+                self._streams.add((region, group, stream))
+            wall = time.time()
+            events = [{"timestamp": int(1000 * min(max(t, wall - LOG_PAST_LIMIT), wall + LOG_FUTURE_LIMIT)),
+                       "message": line} for t, line in lines]
+            logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
+        except ClientError:
+            pass  # the group was deleted while the task ran: the lines are lost, as on AWS
+
+    # -- ECR and IAM -------------------------------------------------------------------
+    def image_exists(self, region, image):
+        m = ECR_IMAGE.match(image)
+        if not m:
+            return True
+        _, image_region, repo, tag, digest = m.groups()
+        image_id = {"imageDigest": digest} if digest else {"imageTag": tag or "latest"}
+        try:
+            self.client("ecr", image_region).describe_images(repositoryName=repo, imageIds=[image_id])
+            return True
+        except ClientError:
+            return False
+
+    def role_exists(self, arn):
+        try:
+            self.client("iam", "us-east-1").get_role(RoleName=arn.rsplit("/", 1)[-1])
+            return True
+        except ClientError:
+            return False

@@ -1,0 +1,84 @@
+"""ECS over awsJson1_1: the same bytes AWS sends, so botocore parses them as AWS's.
+
+`EcsWire.handle(region, target, body)` returns (status, headers, body).  It is
+shared by the in-process botocore handler and the HTTP server, and it never
+returns nothing: an unanswered ECS request would go to real AWS.
+"""
+from __future__ import annotations
+
+import json
+import os
+import threading
+import traceback
+import uuid
+from typing import Callable
+
+from ..engine.errors import EcsError
+from .validate import check_error, check_output, service_model
+
+TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113."
+JSON_TYPE = "application/x-amz-json-1.1"
+
+
+class EcsWire:
+    def __init__(self, engine, lock: threading.RLock, before_call: Callable[[], None] = lambda: None,
+                 strict: bool | None = None):
+        self.engine = engine
+        self.lock = lock
+        self.before_call = before_call           # e.g. let a real-time clock catch up
+        self.strict = os.environ.get("FARGATE_LAB_STRICT") == "1" if strict is None else strict
+        self.violations: list[str] = []          # shape problems seen (always recorded)
+        self.validate = self.strict
+        self.calls = 0
+        self._operations = set(service_model().operation_names)
+        self._request_ids = 0
+
+    def handle(self, region: str, target: str, body: bytes | str | None) -> tuple[int, dict, bytes]:
+        operation = target.rsplit(".", 1)[-1]
+        self._request_ids += 1
+        headers = {"Content-Type": JSON_TYPE,
+                   "x-amzn-RequestId": str(uuid.UUID(int=self._request_ids, version=4))}
+        if operation not in self._operations:
+            return self._error(headers, None, "UnknownOperationException", f"Unknown operation {operation}.")
+        try:
+            params = json.loads(body or b"{}")
+        except ValueError:
+            return self._error(headers, operation, "InvalidParameterException", "The request body is not valid JSON.")
+        try:
+            with self.lock:
+                self.calls += 1
+                self.before_call()
+                if not self.engine.supports(operation):
+                    return self._unsupported(headers, operation)
+                result = self.engine.call(region, operation, params)
+        except EcsError as e:
+            return self._error(headers, operation, e.code, e.message)
+        except Exception as e:  # a bug of ours must not leak as a Python exception through boto3
+            detail = traceback.format_exception_only(type(e), e)[-1].strip()
+            return self._error(headers, operation, "ClientException",
+                               f"fargate-lab local cloud internal error in {operation}: {detail}. Please report it.")
+        if self.validate:
+            report = check_output(operation, result)
+            if report:
+                self.violations.append(f"{operation}: {report}")
+                if self.strict:
+                    return self._error(headers, operation, "ClientException",
+                                       f"fargate-lab produced an invalid {operation} response: {report}")
+        return 200, headers, json.dumps(result).encode()
+
+    def _unsupported(self, headers, operation):
+        modeled = {s.name for s in service_model().operation_model(operation).error_shapes}
+        code = "UnsupportedFeatureException" if "UnsupportedFeatureException" in modeled else "ClientException"
+        return self._error(headers, operation, code,
+                           f"{operation} is not supported by the fargate-lab local cloud. "
+                           "Run this against AWS (backend 'aws') to use it.")
+
+    def _error(self, headers, operation, code, message):
+        if operation and check_error(operation, code):
+            # Keep the modeled vocabulary: an engine code this operation cannot raise becomes
+            # the operation's generic client error, with the message intact.
+            modeled = {s.name for s in service_model().operation_model(operation).error_shapes}
+            code = "InvalidParameterException" if code in ("ResourceNotFoundException",) and \
+                "InvalidParameterException" in modeled else "ClientException"
+        body = json.dumps({"__type": code, "message": message}).encode()
+        return 400, headers, body
