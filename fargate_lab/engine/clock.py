@@ -20,6 +20,7 @@ class Clock:
         self._seq = itertools.count()
         self.events_run = 0
         self._running = False
+        self.observers: list[Callable[[float], None]] = []  # called after every event (tests, plots)
 
     def now(self) -> float:
         return self._now
@@ -45,6 +46,8 @@ class Clock:
                 self._now = when
                 self.events_run += 1
                 fn()
+                for observe in self.observers:
+                    observe(when)
             if end > self._now:
                 self._now = end
         finally:

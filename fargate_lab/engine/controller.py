@@ -22,8 +22,8 @@ class ServiceController:
         self.clock.call_later(self.timing.scheduler_reaction, lambda: self._reconcile(service))
 
     def _event(self, service: Service | None, message: str) -> None:
-        if service is None or message == service.last_event_message:
-            return  # ECS does not repeat an identical message back to back
+        if service is None:
+            return
         now = self.clock.now()
         if service.events and service.events[-1].created_at >= now:
             now = service.events[-1].created_at + 0.001

@@ -1,0 +1,48 @@
+"""Shared fixtures: a local cloud per test, with every ECS response checked
+against botocore's output shape (enums and ECS vocabularies included)."""
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from fargate_lab import local
+
+
+@pytest.fixture
+def cloud():
+    made = local.start(seed=0)
+    made.wire.validate = True   # record every shape problem; the test fails on any
+    yield made
+    violations = list(made.wire.violations)
+    made.stop()
+    assert not violations, "responses that do not fit botocore's output shapes:\n" + "\n".join(violations)
+
+
+@pytest.fixture
+def ecs(cloud):
+    return boto3.client("ecs")
+
+
+@pytest.fixture
+def ec2(cloud):
+    return boto3.client("ec2")
+
+
+@pytest.fixture
+def subnets(ec2):
+    found = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"]
+    return sorted(s["SubnetId"] for s in found)[:2]
+
+
+WEB = {"networkMode": "awsvpc", "requiresCompatibilities": ["FARGATE"], "cpu": "256", "memory": "512"}
+
+
+def web_definition(ecs, image="fargatelab/web:v1", family="web", **extra):
+    """Register a one-container Fargate web task definition; returns its ARN."""
+    container = {"name": "web", "image": image, "portMappings": [{"containerPort": 80}], **extra.pop("container", {})}
+    return ecs.register_task_definition(family=family, containerDefinitions=[container], **{**WEB, **extra})[
+        "taskDefinition"]["taskDefinitionArn"]
+
+
+def network(subnets, public=False):
+    return {"awsvpcConfiguration": {"subnets": subnets, "assignPublicIp": "ENABLED" if public else "DISABLED"}}
