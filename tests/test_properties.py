@@ -196,6 +196,7 @@ class Run:
     new_id: str | None = None
     kills_done: int = 0
     stopped: set = field(default_factory=set)          # task ids seen STOPPED (final)
+    open: dict = field(default_factory=dict)           # task ids not yet seen STOPPED (ordered)
     events_checked: int = 0
     max_failed: int = 0               # the new deployment's failedTasks, highest seen
     tripped_failed: int | None = None  # failedTasks when the new deployment first showed FAILED
@@ -214,8 +215,13 @@ class Run:
     def observe(self, when: float) -> None:
         self.events_checked += 1
         cluster = self.cluster
-        ids = [i for i in cluster.tasks if i not in self.stopped]
-        tasks = describe_tasks(self.engine, ids)
+        new = []
+        for tid in reversed(cluster.tasks):     # tasks are only ever appended; new ones are last
+            if tid in self.open or tid in self.stopped:
+                break
+            new.append(tid)
+        self.open.update(dict.fromkeys(reversed(new)))
+        tasks = describe_tasks(self.engine, list(self.open))
         for t in tasks:
             tid = t["taskArn"].rsplit("/", 1)[-1]
             state = (t["lastStatus"], t["desiredStatus"])
@@ -225,6 +231,7 @@ class Run:
             if t["lastStatus"] == "STOPPED":
                 assert t["desiredStatus"] == "STOPPED", (t, self.where())
                 self.stopped.add(tid)
+                del self.open[tid]
         if not self.check:
             return
         svc = describe_service(self.engine)
