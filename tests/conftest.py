@@ -2,8 +2,14 @@
 against botocore's output shape (enums and ECS vocabularies included)."""
 from __future__ import annotations
 
+import os
+
 import boto3
 import pytest
+
+# Every local cloud started by the tests checks each ECS response against botocore's
+# output shape; a response that does not fit comes back as an error and fails the test.
+os.environ["FARGATE_LAB_STRICT"] = "1"
 
 from fargate_lab import local
 
