@@ -57,13 +57,17 @@ class _Raw:
 
 
 def _region_of(request) -> str:
-    auth = request.headers.get("Authorization", b"")
-    auth = auth.decode() if isinstance(auth, bytes) else auth
+    return region_from(request.headers.get("Authorization", b""), request.url)
+
+
+def region_from(auth, url: str = "") -> str:
+    """The region a signed request is for: its SigV4 credential scope, else its host."""
+    auth = auth.decode() if isinstance(auth, bytes) else (auth or "")
     if "Credential=" in auth:
         scope = auth.split("Credential=", 1)[1].split(",", 1)[0].split("/")
         if len(scope) >= 3:
             return scope[2]
-    host = request.url.split("//", 1)[-1].split("/", 1)[0]
+    host = url.split("//", 1)[-1].split("/", 1)[0]
     parts = host.split(".")
     return parts[1] if len(parts) > 3 and parts[-2] == "amazonaws" else DEFAULT_REGION
 
@@ -160,16 +164,19 @@ class Cloud:
 
     # -- ELBv2 target health ----------------------------------------------------------
     def _target_health(self, request):
-        form = elbv2_query.parse_form(request.body)
-        region = _region_of(request)
+        body = self.target_health_xml(_region_of(request), request.body)
+        return AWSResponse(request.url, 200, {"Content-Type": "text/xml"}, _Raw(body))
+
+    def target_health_xml(self, region: str, form_body) -> bytes:
+        """DescribeTargetHealth's XML answer, from the engine for the targets it placed."""
+        form = elbv2_query.parse_form(form_body)
         arn = form.get("TargetGroupArn", "")
         with self.lock:
             self.clock.catch_up()
             ours = self.engine.target_health(region, arn)
             theirs = self.substrate.registered_targets(region, arn)
         rows = elbv2_query.merge(ours, theirs, elbv2_query.requested_targets(form))
-        body = elbv2_query.render(rows, request_id=f"fargate-lab-{self.wire.calls}")
-        return AWSResponse(request.url, 200, {"Content-Type": "text/xml"}, _Raw(body))
+        return elbv2_query.render(rows, request_id=f"fargate-lab-{self.wire.calls}")
 
     # -- lifecycle ----------------------------------------------------------------------
     def stop(self) -> None:
