@@ -135,8 +135,9 @@ class ServiceController:
         primary = service.primary
         active = [t for t in service.live.values() if not t.stopping]
         views = []
+        health: dict[str, bool] = {}
         for t in active:
-            healthy = self.healthy_for_deployment(t)
+            healthy = health[t.id] = self.healthy_for_deployment(t)
             if healthy and not t.became_healthy:
                 t.became_healthy = True
                 dep = self.deployments.get(t.deployment_id)
@@ -162,7 +163,10 @@ class ServiceController:
                 self.stop_task(t, "ServiceSchedulerInitiated",
                                f"Scaling activity initiated by (deployment {t.deployment_id})")
         if step.launch:
-            started = [self._launch_service_task(service) for _ in range(step.launch)]
+            per_subnet: dict[str | None, int] = {}
+            for t in service.live.values():
+                per_subnet[t.subnet_id] = per_subnet.get(t.subnet_id, 0) + 1
+            started = [self._launch_service_task(service, per_subnet) for _ in range(step.launch)]
             message = (f"(service {service.name}) has started {len(started)} tasks: "
                        + " ".join(f"(task {t.id})" for t in started) + ".")
             replaced = min(service.unhealthy_replacements, len(started))
@@ -180,31 +184,32 @@ class ServiceController:
             self._event(service, f"(service {service.name}) was unable to stop or start tasks during a deployment "
                         "because of the service deployment configuration. Update the minimumHealthyPercent or "
                         "maximumPercent value and try again.")
-        self._settle(service)
+        self._settle(service, health)
 
-    def _settle(self, service: Service) -> None:
+    def _settle(self, service: Service, health: dict[str, bool]) -> None:
+        """Mark the rollout COMPLETED and report steady state when they are reached."""
         primary = service.primary
         live = list(service.live.values())
         mine = [t for t in live if t.deployment_id == primary.id and not t.stopping]
+        mine_healthy = all(health.get(t.id, False) for t in mine)  # tasks launched just now are not
         others_left = any(t.deployment_id != primary.id and t.last_status not in GONE for t in live)
         if (primary.rollout_state == "IN_PROGRESS" and len(mine) == service.desired_count and not others_left
-                and all(self.healthy_for_deployment(t) for t in mine)):
+                and mine_healthy):
             self._complete(service, primary)
         steady = (len(service.deployments) == 1 and primary.rollout_state == "COMPLETED"
                   and sum(t.last_status == "RUNNING" for t in live) == service.desired_count
                   and all(t.last_status == "RUNNING" for t in live if t.last_status not in GONE)
-                  and all(self.healthy_for_deployment(t) for t in mine))
+                  and mine_healthy)
         if steady and not service.steady:
             self._event(service, f"(service {service.name}) has reached a steady state.")
         service.steady = steady
 
-    def _launch_service_task(self, service: Service) -> Task:
+    def _launch_service_task(self, service: Service, per_subnet: dict) -> Task:
+        """Start one task of the PRIMARY deployment in the subnet (AZ) with the fewest."""
         primary = service.primary
-        zones = {}
-        for t in service.live.values():
-            zones[t.subnet_id] = zones.get(t.subnet_id, 0) + 1
         subnets = service.network["awsvpcConfiguration"]["subnets"] if service.network else []
-        subnet = min(subnets, key=lambda s: (zones.get(s, 0), subnets.index(s))) if subnets else None
+        subnet = min(subnets, key=lambda s: per_subnet.get(s, 0)) if subnets else None  # first wins ties
+        per_subnet[subnet] = per_subnet.get(subnet, 0) + 1
         tags = {}
         if service.propagate_tags == "SERVICE":
             tags.update(service.tags)

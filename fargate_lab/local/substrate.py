@@ -29,6 +29,10 @@ class Boto3Substrate:
         self.account_id = account_id
         self._clients: dict[tuple[str, str], object] = {}
         self._streams: set[tuple[str, str, str]] = set()
+        # Subnets and security groups seen to exist, so RunTask does not ask EC2 each time
+        # (a subnet deleted later makes the task fail when its ENI is created, as on AWS).
+        self._known_subnets: dict[tuple[str, str], str] = {}
+        self._known_groups: set[tuple[str, str]] = set()
 
     def client(self, service: str, region: str):
         key = (service, region)
@@ -38,34 +42,51 @@ class Boto3Substrate:
 
     # -- EC2 -----------------------------------------------------------------
     def subnet_zones(self, region, subnet_ids):
-        ec2 = self.client("ec2", region)
-        out = {}
-        for subnet in subnet_ids:
-            try:
-                found = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"][0]
-            except ClientError as e:
-                raise invalid_parameter(
-                    f"Error retrieving subnet information for [{subnet}]: The subnet ID '{subnet}' does not "
-                    f"exist (ErrorCode: {e.response['Error']['Code']})") from None
-            out[subnet] = found["AvailabilityZone"]
-        return out
+        unknown = [s for s in subnet_ids if (region, s) not in self._known_subnets]
+        if unknown:
+            ec2 = self.client("ec2", region)
+            try:  # one call for all of them; on failure, one per subnet to name the missing one
+                found = ec2.describe_subnets(SubnetIds=unknown)["Subnets"]
+            except ClientError:
+                found = []
+                for subnet in unknown:
+                    try:
+                        found += ec2.describe_subnets(SubnetIds=[subnet])["Subnets"]
+                    except ClientError as e:
+                        raise invalid_parameter(
+                            f"Error retrieving subnet information for [{subnet}]: The subnet ID '{subnet}' does "
+                            f"not exist (ErrorCode: {e.response['Error']['Code']})") from None
+            for s in found:
+                self._known_subnets[(region, s["SubnetId"])] = s["AvailabilityZone"]
+        return {s: self._known_subnets[(region, s)] for s in subnet_ids}
 
     def check_security_groups(self, region, group_ids):
+        unknown = [g for g in group_ids if (region, g) not in self._known_groups]
+        if not unknown:
+            return
         ec2 = self.client("ec2", region)
-        for group in group_ids:
-            try:
-                ec2.describe_security_groups(GroupIds=[group])
-            except ClientError as e:
-                raise invalid_parameter(
-                    f"Error retrieving security group information for [{group}]: The security group "
-                    f"'{group}' does not exist (ErrorCode: {e.response['Error']['Code']})") from None
+        try:
+            ec2.describe_security_groups(GroupIds=unknown)
+        except ClientError:
+            for group in unknown:
+                try:
+                    ec2.describe_security_groups(GroupIds=[group])
+                except ClientError as e:
+                    raise invalid_parameter(
+                        f"Error retrieving security group information for [{group}]: The security group "
+                        f"'{group}' does not exist (ErrorCode: {e.response['Error']['Code']})") from None
+        self._known_groups.update((region, g) for g in unknown)
 
     def create_interface(self, region, subnet_id, groups, public, description):
         ec2 = self.client("ec2", region)
         kwargs = {"SubnetId": subnet_id, "Description": description}
         if groups:
             kwargs["Groups"] = groups
-        eni = ec2.create_network_interface(**kwargs)["NetworkInterface"]
+        try:
+            eni = ec2.create_network_interface(**kwargs)["NetworkInterface"]
+        except ClientError:
+            self._known_subnets.pop((region, subnet_id), None)  # it may have been deleted since
+            raise
         out = NetworkInterface(
             id=eni["NetworkInterfaceId"], subnet_id=subnet_id, availability_zone=eni["AvailabilityZone"],
             private_ip=eni["PrivateIpAddress"], mac=eni.get("MacAddress", "02:00:00:00:00:00"),
