@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import boto3
 import botocore.handlers
@@ -128,3 +129,37 @@ def test_one_lock_serialises_a_widget_thread_and_the_kernel(ecs, cloud, subnets)
     assert not errors
     s = ecs.describe_services(cluster="c", services=["s"])["services"][0]
     assert s["runningCount"] == 2
+
+
+def test_moto_calls_from_threads_are_serialised_with_the_engine(ecs, cloud, subnets):
+    """The engine creates ENIs in moto while other threads call EC2: one lock covers both."""
+    td = web_definition(ecs)
+    ecs.create_cluster(clusterName="c")
+    ecs.create_service(cluster="c", serviceName="s", taskDefinition=td, desiredCount=6,
+                       launchType="FARGATE", networkConfiguration=network(subnets))
+    errors, stop = [], threading.Event()
+
+    def hammer():
+        ec2 = boto3.client("ec2")
+        try:
+            while not stop.is_set():
+                ec2.describe_network_interfaces()
+                ec2.create_security_group(GroupName=f"g{threading.get_ident()}{time.perf_counter_ns()}",
+                                          Description="x")
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=hammer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(40):
+            cloud.advance(5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors
+    assert not cloud.lock._is_owned()  # every acquire was released
+    enis = boto3.client("ec2").describe_network_interfaces()["NetworkInterfaces"]
+    assert len(enis) == 6

@@ -82,6 +82,21 @@ def _answer_ecs(request, **_):
     return AWSResponse(request.url, status, headers, _Raw(body))
 
 
+def _hold_lock(context, **_):
+    """before-call, every service: moto's backends are not thread-safe, so each call
+    runs under the cloud's one lock (released in after-call / after-call-error)."""
+    cloud = _current
+    if cloud is not None and context is not None and "fargate_lab_lock" not in context:
+        cloud.lock.acquire()
+        context["fargate_lab_lock"] = cloud.lock
+
+
+def _release_lock(context=None, **_):
+    lock = context.pop("fargate_lab_lock", None) if context is not None else None
+    if lock is not None:
+        lock.release()
+
+
 def _answer_target_health(request, **_):
     cloud = _current
     if cloud is None or getattr(bypass, "active", False):
@@ -126,8 +141,10 @@ class Cloud:
     # -- time ---------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
         """Move virtual time on (real clock: wait, `speed` times faster than AWS)."""
+        if seconds < 0:
+            raise ValueError("seconds: cannot move time backwards; pass a value >= 0")
         if self.mode == "real":
-            self.clock.advance(seconds)  # sleeps outside the lock, then catches up inside it
+            self.sleep(seconds)  # sleeps outside the lock, then catches up inside it
             return
         with self.lock:
             self.clock.advance(seconds)
@@ -208,16 +225,24 @@ class Cloud:
         return f"<fargate-lab local cloud, {state}>"
 
 
+_HANDLERS = (
+    (ECS_EVENT, _answer_ecs, botocore.handlers.REGISTER_FIRST),
+    (HEALTH_EVENT, _answer_target_health, botocore.handlers.REGISTER_FIRST),
+    ("before-call", _hold_lock, botocore.handlers.REGISTER_LAST),
+    ("after-call", _release_lock, botocore.handlers.REGISTER_FIRST),
+    ("after-call-error", _release_lock, botocore.handlers.REGISTER_FIRST),
+)
+
+
 def _install_handlers() -> None:
-    first = botocore.handlers.REGISTER_FIRST
-    for entry in ((ECS_EVENT, _answer_ecs, first), (HEALTH_EVENT, _answer_target_health, first)):
+    for entry in _HANDLERS:
         if entry not in botocore.handlers.BUILTIN_HANDLERS:
             botocore.handlers.BUILTIN_HANDLERS.append(entry)
 
 
 def _uninstall_handlers() -> None:
-    botocore.handlers.BUILTIN_HANDLERS[:] = [
-        h for h in botocore.handlers.BUILTIN_HANDLERS if h[1] not in (_answer_ecs, _answer_target_health)]
+    ours = {entry[1] for entry in _HANDLERS}
+    botocore.handlers.BUILTIN_HANDLERS[:] = [h for h in botocore.handlers.BUILTIN_HANDLERS if h[1] not in ours]
 
 
 def start(seed: int = 0, clock: str = "virtual", speed: float = 1.0, region: str = DEFAULT_REGION,
@@ -271,3 +296,6 @@ def patch_client(client) -> None:
     moto_patch(client)
     client.meta.events.register_first(ECS_EVENT, _answer_ecs)
     client.meta.events.register_first(HEALTH_EVENT, _answer_target_health)
+    client.meta.events.register_last("before-call", _hold_lock)
+    client.meta.events.register_first("after-call", _release_lock)
+    client.meta.events.register_first("after-call-error", _release_lock)
