@@ -1,0 +1,279 @@
+"""A service's deployments, watched: the data (`DeploymentSnapshot`) and two views of it.
+
+    watcher = ServiceWatcher.starting_now(ecs, "default", "my-application")
+    snapshot = watcher.poll()            # one DescribeServices call -> a DeploymentSnapshot
+    with DeploymentView() as view:       # rich Live on a terminal, one plain line per change otherwise
+        view.update(snapshot)
+
+The snapshot is plain data (no rich, no boto3), so a notebook can draw it its own
+way.  "New events" are the service events that were not there when the watcher
+started: event times on the local cloud run on the cloud's clock, which can be
+ahead of the wall clock, so the watcher remembers event ids instead of comparing
+times with the local clock.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import sys
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.table import Table
+from rich.text import Text
+
+EVENTS_SHOWN = 8   # events under the live table: enough to follow a rollout, short enough to fit
+
+
+@dataclass(frozen=True)
+class DeploymentRow:
+    id: str
+    status: str             # PRIMARY | ACTIVE
+    rollout_state: str      # IN_PROGRESS | COMPLETED | FAILED ("" when ECS does not say)
+    desired: int
+    running: int
+    pending: int
+    failed: int
+    task_definition: str    # family:revision
+    reason: str = ""        # rolloutStateReason
+
+    @classmethod
+    def from_api(cls, d: dict) -> "DeploymentRow":
+        return cls(id=d["id"], status=d.get("status", ""), rollout_state=d.get("rolloutState", ""),
+                   desired=d.get("desiredCount", 0), running=d.get("runningCount", 0),
+                   pending=d.get("pendingCount", 0), failed=d.get("failedTasks", 0),
+                   task_definition=short_task_definition(d.get("taskDefinition", "")),
+                   reason=d.get("rolloutStateReason", ""))
+
+    def line(self) -> str:
+        return (f"{self.id} {self.status} {self.rollout_state or '-'} {self.task_definition} "
+                f"desired={self.desired} running={self.running} pending={self.pending} failed={self.failed}")
+
+
+@dataclass(frozen=True)
+class ServiceEvent:
+    id: str
+    at: _dt.datetime
+    message: str
+
+    def line(self) -> str:
+        return f"{self.at.astimezone():%H:%M:%S} {self.message}"
+
+
+@dataclass(frozen=True)
+class DeploymentSnapshot:
+    """What one DescribeServices call said about a service, plus the events seen since the start."""
+    cluster: str
+    service: str
+    status: str                                  # ACTIVE | DRAINING | INACTIVE | MISSING
+    desired: int
+    running: int
+    pending: int
+    deployments: tuple[DeploymentRow, ...]
+    events: tuple[ServiceEvent, ...] = ()        # every new event since the watcher started, oldest first
+    new_events: tuple[ServiceEvent, ...] = ()    # the ones this poll added
+    elapsed: float = 0.0                         # seconds since the watcher started
+
+    @property
+    def primary(self) -> DeploymentRow | None:
+        return next((d for d in self.deployments if d.status == "PRIMARY"), None)
+
+    def deployment(self, deployment_id: str) -> DeploymentRow | None:
+        return next((d for d in self.deployments if d.id == deployment_id), None)
+
+    @property
+    def settled(self) -> bool:
+        """One deployment, rolled out, with every desired task running and none pending."""
+        primary = self.primary
+        return (primary is not None and len(self.deployments) == 1
+                and primary.rollout_state in ("COMPLETED", "")
+                and self.running == self.desired and self.pending == 0)
+
+    def state_key(self) -> tuple:
+        """Changes when something a person would want to see changed (not the elapsed time)."""
+        return (self.status, self.desired, self.running, self.pending,
+                tuple((d.id, d.status, d.rollout_state, d.desired, d.running, d.pending, d.failed)
+                      for d in self.deployments))
+
+    def summary(self) -> str:
+        return f"{self.running}/{self.desired} running, {self.pending} pending, {len(self.deployments)} deployment(s)"
+
+
+def short_task_definition(arn: str) -> str:
+    """arn:aws:ecs:...:task-definition/web:3 -> web:3"""
+    return arn.rsplit("/", 1)[-1]
+
+
+class ServiceWatcher:
+    """Polls one service; each `poll()` is one DescribeServices call."""
+
+    def __init__(self, ecs, cluster: str, service: str, seen_event_ids: Iterable[str] = (),
+                 clock: Callable[[], float] = time.monotonic):
+        self.ecs, self.cluster, self.service = ecs, cluster, service
+        self._seen = set(seen_event_ids)
+        self._events: list[ServiceEvent] = []
+        self._clock = clock
+        self._started = clock()
+
+    @classmethod
+    def starting_now(cls, ecs, cluster: str, service: str,
+                     clock: Callable[[], float] = time.monotonic) -> "ServiceWatcher":
+        """A watcher that treats every event already recorded as old news."""
+        described = describe_service(ecs, cluster, service)
+        seen = [e["id"] for e in (described or {}).get("events", [])]
+        return cls(ecs, cluster, service, seen, clock)
+
+    def poll(self) -> DeploymentSnapshot:
+        described = describe_service(self.ecs, self.cluster, self.service)
+        return self.snapshot_of(described)
+
+    def snapshot_of(self, described: dict | None) -> DeploymentSnapshot:
+        elapsed = self._clock() - self._started
+        if described is None:
+            return DeploymentSnapshot(self.cluster, self.service, "MISSING", 0, 0, 0, (),
+                                      tuple(self._events), (), elapsed)
+        fresh = []
+        for e in reversed(described.get("events", [])):  # ECS lists newest first
+            if e["id"] not in self._seen:
+                self._seen.add(e["id"])
+                fresh.append(ServiceEvent(e["id"], _as_datetime(e["createdAt"]), e["message"]))
+        self._events.extend(fresh)
+        return DeploymentSnapshot(
+            cluster=self.cluster, service=self.service, status=described.get("status", ""),
+            desired=described.get("desiredCount", 0), running=described.get("runningCount", 0),
+            pending=described.get("pendingCount", 0),
+            deployments=tuple(DeploymentRow.from_api(d) for d in described.get("deployments", [])),
+            events=tuple(self._events), new_events=tuple(fresh), elapsed=elapsed)
+
+
+def describe_service(ecs, cluster: str, service: str) -> dict | None:
+    """The service as DescribeServices shows it, or None when ECS does not know it."""
+    found = ecs.describe_services(cluster=cluster, services=[service])["services"]
+    return found[0] if found else None
+
+
+def _as_datetime(value) -> _dt.datetime:
+    if isinstance(value, _dt.datetime):
+        return value
+    return _dt.datetime.fromtimestamp(float(value), _dt.timezone.utc)
+
+
+# -- plain lines (CI logs, pipes) -------------------------------------------------------
+
+def plain_lines(previous: DeploymentSnapshot | None, current: DeploymentSnapshot) -> list[str]:
+    """The lines to print for `current`, given what was printed for `previous`: changes only."""
+    lines = []
+    if previous is None or previous.state_key() != current.state_key():
+        lines.append(f"[{current.elapsed:5.0f}s] service {current.service}: {current.summary()}")
+        lines.extend(f"         {row.line()}" for row in current.deployments)
+    lines.extend(f"         event {e.line()}" for e in current.new_events)
+    return lines
+
+
+# -- rich (a terminal, a notebook) ---------------------------------------------------------
+
+ROLLOUT_STYLE = {"COMPLETED": "green", "IN_PROGRESS": "yellow", "FAILED": "bold red"}
+
+
+COMPACT_BELOW = 100   # terminal columns: narrower ones get short headers and ids without "ecs-svc/"
+
+
+def deployments_table(snapshot: DeploymentSnapshot, width: int = 120) -> Table:
+    compact = width < COMPACT_BELOW
+    table = Table(title=f"service {snapshot.service} ({snapshot.cluster}): {snapshot.summary()}",
+                  title_justify="left", box=None, header_style="bold", pad_edge=False, padding=(0, 1, 0, 0))
+    table.add_column("Deployment (ecs-svc/)" if compact else "Deployment", no_wrap=True)
+    for column in ("Status", "Rollout", "Task definition"):
+        table.add_column(column, no_wrap=True)
+    counts = ("Des", "Run", "Pend", "Fail") if compact else ("Desired", "Running", "Pending", "Failed")
+    for column in counts:
+        table.add_column(column, justify="right", no_wrap=True)
+    for row in snapshot.deployments:
+        table.add_row(row.id.removeprefix("ecs-svc/") if compact else row.id, row.status,
+                      Text(row.rollout_state or "-", style=ROLLOUT_STYLE.get(row.rollout_state, "")),
+                      row.task_definition, str(row.desired), str(row.running), str(row.pending),
+                      Text(str(row.failed), style="red" if row.failed else ""))
+    return table
+
+
+TARGET_GROUP_ARN = re.compile(r"arn:aws[a-z-]*:elasticloadbalancing:[^ )]*:targetgroup/([^/ )]+)/[0-9a-f]+")
+
+
+def short_event(message: str, service: str) -> str:
+    """What fits on a line: no "(service name) " prefix (the table says which), target groups by name."""
+    message = message.removeprefix(f"(service {service}) ")
+    return TARGET_GROUP_ARN.sub(r"\1", message)
+
+
+def snapshot_renderable(snapshot: DeploymentSnapshot, events_shown: int = EVENTS_SHOWN, width: int = 120):
+    events = Text(no_wrap=True, overflow="ellipsis")
+    for e in snapshot.events[-events_shown:]:
+        style = "red" if _looks_bad(e.message) else "dim"
+        events.append(f"{e.at.astimezone():%H:%M:%S} {short_event(e.message, snapshot.service)}\n", style=style)
+    events.rstrip()
+    elapsed = Text(f"{snapshot.elapsed:.0f}s", style="dim")
+    parts = [deployments_table(snapshot, width)] + ([events] if snapshot.events else []) + [elapsed]
+    return Group(*parts)
+
+
+def _looks_bad(message: str) -> bool:
+    # Copilot's filter for failure events (ecs-cli.md §4.1)
+    words = ("fail", "unhealthy", "error", "unable", "missing", "rolling back")
+    return any(w in message.lower() for w in words)
+
+
+class DeploymentView:
+    """Shows snapshots: redrawn in place on a terminal, one plain line per change otherwise.
+
+    `say` (plain mode) defaults to printing on the console; in live mode messages
+    should go through `view.say` so they print above the live table."""
+
+    def __init__(self, console: Console | None = None, live: bool | None = None,
+                 say: Callable[[str], None] | None = None):
+        self.console = console or Console()
+        self.live_mode = self.console.is_terminal if live is None else live
+        self._say = say
+        self._live: Live | None = None
+        self._previous: DeploymentSnapshot | None = None
+
+    def say(self, message: str) -> None:
+        if self._say is not None and not self._live:
+            self._say(message)
+        else:
+            self.console.print(message, markup=False, highlight=False)
+
+    def update(self, snapshot: DeploymentSnapshot) -> None:
+        if self.live_mode:
+            if self._live is None:
+                self._live = Live(console=self.console, refresh_per_second=4, transient=False)
+                self._live.start()
+            self._live.update(snapshot_renderable(snapshot, width=self.console.width), refresh=True)
+        else:
+            for line in plain_lines(self._previous, snapshot):
+                self.say(line)
+        self._previous = snapshot
+
+    def close(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+    def __enter__(self) -> "DeploymentView":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def render_live(snapshots: Iterable[DeploymentSnapshot], console: Console | None = None,
+                live: bool | None = None) -> DeploymentSnapshot | None:
+    """Draw a stream of snapshots (e.g. from a polling loop); returns the last one."""
+    last = None
+    with DeploymentView(console or Console(file=sys.stdout), live=live) as view:
+        for snapshot in snapshots:
+            view.update(snapshot)
+            last = snapshot
+    return last
