@@ -39,13 +39,23 @@ class Backend:
     profile: str | None = None
 
     def session(self) -> boto3.session.Session:
+        """A boto3 session for this backend; on the local backend its clients reach the server."""
         if self.name == "local":
-            return boto3.session.Session(region_name=self.region, **LOCAL_CREDENTIALS)
+            return EndpointSession(self.endpoint, region_name=self.region, **LOCAL_CREDENTIALS)
         return boto3.session.Session(region_name=self.region, profile_name=self.profile)
 
-    def client(self, service: str, session: boto3.session.Session | None = None):
-        session = session or self.session()
-        return session.client(service, endpoint_url=self.endpoint) if self.endpoint else session.client(service)
+
+class EndpointSession(boto3.session.Session):
+    """A session whose clients all go to one endpoint (the local server), unless told otherwise."""
+
+    def __init__(self, endpoint: str | None, **kwargs):
+        super().__init__(**kwargs)
+        self.endpoint = endpoint
+
+    def client(self, *args, **kwargs):
+        if self.endpoint:
+            kwargs.setdefault("endpoint_url", self.endpoint)
+        return super().client(*args, **kwargs)
 
 
 def state_dir() -> Path:

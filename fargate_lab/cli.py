@@ -86,18 +86,6 @@ def print_rows(rows: Sequence[tasks.TaskRow], console: Console | None = None) ->
 
 # ====================================================================================== the session
 
-class _LocalSession(boto3.session.Session):
-    """A session whose clients reach the local server: `backend.Backend.session()` carries no endpoint."""
-
-    def __init__(self, endpoint: str, **kwargs):
-        super().__init__(**kwargs)
-        self.endpoint = endpoint
-
-    def client(self, *args, **kwargs):
-        kwargs.setdefault("endpoint_url", self.endpoint)
-        return super().client(*args, **kwargs)
-
-
 @dataclasses.dataclass
 class State:
     """The global options, and the session made from them on first use."""
@@ -123,9 +111,7 @@ class State:
 
 def make_session(settings: config.Settings, port: int, dry_run: bool = False) -> boto3.session.Session:
     if settings.backend == "local":
-        made = backends.local_backend(settings.region, port, say=note)
-        session: boto3.session.Session = _LocalSession(made.endpoint, region_name=settings.region,
-                                                       **backends.LOCAL_CREDENTIALS)
+        session: boto3.session.Session = backends.local_backend(settings.region, port, say=note).session()
     else:
         made = backends.aws_backend(settings.region)
         session = boto3.session.Session(region_name=settings.region, profile_name=made.profile)
@@ -283,7 +269,8 @@ def down(ctx, cluster_opt, region_opt, config_name_opt, force):
     session = state.session()
     # load balancers are not `down`'s business, but one left in the subnets would keep the VPC alive
     services.delete_cluster_load_balancers(session, name, say=say, poll_seconds=_poll_seconds())
-    cluster_ops.down(session, cluster=name, force=force, say=say)
+    # --force only skips the question (as in ecs-cli): what fargate-lab did not make is never deleted
+    cluster_ops.down(session, cluster=name, force=False, say=say)
 
 
 @cli.command()
@@ -399,7 +386,8 @@ def _timeout_option(fn):
 
 @compose.command("up")
 @_launch_type_option
-@click.option("--create-log-groups", is_flag=True, help="Create the awslogs log groups first.")
+@click.option("--create-log-groups/--no-create-log-groups", default=True, show_default=True,
+              help="Create missing awslogs log groups (tagged) first; --no-create-log-groups fails instead.")
 @click.option("--force-update", "-u", is_flag=True, help="Replace running tasks even if nothing changed.")
 @click.option("--tags", help="Extra tags, key=value,...")
 @_timeout_option
@@ -452,7 +440,9 @@ def _service_options(fn):
     """create/up: what the service is made with."""
     fn = click.option("--tags", help="Extra tags, key=value,...")(fn)
     fn = _launch_type_option(fn)
-    fn = click.option("--create-log-groups", is_flag=True, help="Create the awslogs log groups first.")(fn)
+    fn = click.option("--create-log-groups/--no-create-log-groups", default=True, show_default=True,
+                      help="Create missing awslogs log groups (tagged) first; --no-create-log-groups fails "
+                           "instead.")(fn)
     fn = click.option("--create-load-balancer", is_flag=True,
                       help="Make an ALB, an ip target group (health check /) and a listener on the container port.")(fn)
     fn = click.option("--container-port", type=click.IntRange(1, 65535),

@@ -304,7 +304,7 @@ CORPUS = [
      ["--cluster", "nosuch", "compose", "service", "up"], "cluster nosuch not found"),
     ("log group that does not exist", {"docker-compose.yml": CORPUS_LOGGING.format(extra=", awslogs-stream-prefix: c"),
                                        "ecs-params.yml": ECS_PARAMS},
-     ["compose", "service", "up"], "--create-log-groups"),
+     ["compose", "service", "up", "--no-create-log-groups"], "--no-create-log-groups"),
     ("ps of a service that does not exist", {"docker-compose.yml": CORPUS_COMPOSE_GOOD},
      ["compose", "service", "ps"], "not found"),
     ("port out of range", {}, ["--port", "99999", "ps"], "99999"),

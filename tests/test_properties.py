@@ -6,7 +6,10 @@ deployment, COMPLETED, runningCount == N), then calls UpdateService with a secon
 image is ``fargatelab/web:v2`` (healthy) or a bad one (``:crash`` exits ~3 s after it starts,
 ``:unhealthy`` fails its health checks, ``:missing`` cannot be pulled) and a random deployment
 configuration, and advances virtual time in 5 s steps for up to two hours, calling StopTask on a
-random active service task at up to three random times in the first 30 minutes.  A clock observer
+random active service task at up to three random times in the first 30 minutes.  Half the
+examples give the task definitions a container healthCheck, half put the service behind an ALB
+target group (the OfflineSubstrate accepts any target group: 30 s checks, 300 s deregistration
+delay, so stopped tasks sit in DEACTIVATING for 300 s).  A clock observer
 (``engine.clock.observers``) checks invariants 1-6 after EVERY clock event; the outcome (7) is
 checked at the end.  Reference: /work/shared/reference/ecs-behaviour.md sections 2 and 3.
 
@@ -14,14 +17,14 @@ Notation: N = desiredCount (1..12), min = minimumHealthyPercent (0..100),
 max = maximumPercent (100..200), lo = ceil(N*min/100), hi = floor(N*max/100),
 threshold = clamp(ceil(0.5*N), 3, 200).  A task is *active* when its desiredStatus is RUNNING.
 A task is *healthy* (counts towards the minimum, §2.2) when it is active, its lastStatus is
-RUNNING, and either its container health check reports HEALTHY (task definitions with a
-healthCheck) or it has been RUNNING for at least 40 s (no health check, no load balancer).  The
+RUNNING, and: its container health check reports HEALTHY (with a healthCheck) and its target is
+healthy (with a load balancer), or, with neither, it has been RUNNING for at least 40 s.  The
 *rollout* is everything after the UpdateService call, rollback included.  The new image is *bad*
-when it is ``:crash``, ``:missing``, or ``:unhealthy`` with a container health check (with no
-health check and no load balancer nothing asks ``:unhealthy`` about its health, so by §2.2 it is
-a healthy image).  A configuration is *deadlocked* when hi == N and lo == N (e.g. min=100/max=100,
-or N=1 with min > 0 and max < 200): with N healthy v1 tasks the scheduler can neither start a task
-nor stop one (§2.1, the documented "cannot start any" / "cannot stop any" examples).
+when it is ``:crash``, ``:missing``, or ``:unhealthy`` with a health check or a load balancer
+(with neither, nothing asks ``:unhealthy`` about its health, so by §2.2 it is a good image).
+A configuration is *deadlocked* when hi == N and lo == N (e.g. min=100/max=100, or N=1 with
+min > 0 and max < 200): with N healthy v1 tasks the scheduler can neither start a task nor stop
+one (§2.1, the documented "cannot start any" / "cannot stop any" examples).
 
 Invariants, after every clock event:
 
@@ -42,17 +45,27 @@ Invariants, after every clock event:
    ACTIVATING; each listed deployment's runningCount / pendingCount equal that tally over the
    tasks it started (startedBy == deployment id); no counted task belongs to an unlisted
    deployment; the cluster's runningTasksCount / pendingTasksCount (DescribeClusters) equal the
-   tally over DescribeTasks of every task in the cluster.  STOPPED is final, so a task once seen
-   STOPPED (it must then have desiredStatus STOPPED) contributes nothing and is not re-described
-   at every event; ``check_terminal`` re-describes all of them at the end.  A task that is not
-   STOPPED must stay describable (no MISSING failures).
+   tally over DescribeTasks of every task in the cluster.  To keep this affordable the observer
+   re-describes, at each event, only new tasks and tasks whose record ``version`` moved (§1.2:
+   version increments on every state change) and re-uses its last DescribeTasks entry for the
+   others; ``verify_cache`` re-describes every task not yet STOPPED each VERIFY_EVERY (60 s) and
+   asserts nothing changed without a version bump.  STOPPED is final: a task once seen STOPPED
+   (it must then have desiredStatus STOPPED) contributes nothing, and ``check_terminal``
+   re-describes all of them at the end.  desiredStatus never goes back from STOPPED.  A task
+   that is not STOPPED must stay describable (no MISSING failures).
 4. The 40 s rule (§2.2): ``engine.healthy_for_deployment(task)`` agrees, for every service task,
-   with the definition of *healthy* above computed from DescribeTasks (startedAt, healthStatus).
+   with the definition of *healthy* above computed from DescribeTasks (startedAt, healthStatus)
+   and, behind the load balancer, the task record's target state.
 5. Deployment state: during the rollout the PRIMARY deployment is listed first and is the new
    deployment, or the v1 deployment only after the circuit breaker tripped with rollback on (its
    rolloutStateReason is then "ECS deployment circuit breaker: rolling back to deploymentId
-   <v1 id>." while IN_PROGRESS); every other listed deployment is ACTIVE.  With the breaker on,
-   the new deployment's failedTasks never exceeds threshold.
+   <v1 id>." while IN_PROGRESS); its desiredCount is N.  Every other listed deployment is ACTIVE
+   with desiredCount 0 and keeps its rolloutState (v1: COMPLETED; the new one after a rollback:
+   FAILED) (§2.6).  While IN_PROGRESS the new deployment's reason is "ECS deployment <id> in
+   progress.".  With the breaker on its failedTasks never exceeds threshold.  Once it is FAILED
+   it launches no task (§2.6), and with rollback off and no kills the number of active v1 tasks
+   stays what it was when the breaker tripped (§3.4 "the previous deployment's tasks keep
+   running").
 6. Completion (§2.4 step 4, §5.2): at the event where a deployment turns COMPLETED it is the only
    listed deployment, it has exactly N active healthy tasks, and every other task of the service
    has left RUNNING / pending / DEACTIVATING (it is STOPPING, DEPROVISIONING or STOPPED).
@@ -86,10 +99,17 @@ An example stops before the two-hour horizon once its outcome can no longer chan
 stayed so for SETTLE_MARGIN (15 min) of further checked events: stable, or (7c) failing with
 failedTasks >= threshold 30 minutes after the update.  Examples where nothing happens (deadlock,
 FAILED without rollback) do run to the horizon; they are cheap, the clock is idle.
+
+Also here: ``test_plan_keeps_its_promises`` (the pure ``scheduler.plan``, maximumPercent < 100
+included, which the API refuses), the threshold formula, and determinism (same seed + same calls
+-> same task ids, deployment ids, event timeline and task-state timeline, in this process and in
+a fresh interpreter with another PYTHONHASHSEED).
+
+Runs: ``python3 -m pytest -q tests/test_properties.py`` (40 examples, seconds);
+``python3 -m pytest -q tests/test_properties.py -m slow`` (1,000 examples, a few minutes).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import pytest
@@ -97,6 +117,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from fargate_lab.engine import Engine, OfflineSubstrate, VirtualClock
+from fargate_lab.engine.scheduler import TaskView, circuit_breaker_threshold, limits, plan
 
 REGION = "us-east-1"
 CLUSTER = "lab"
@@ -107,13 +128,31 @@ HORIZON = 2 * 3600.0          # virtual seconds after UpdateService
 SETTLE_MARGIN = 15 * 60.0     # keep checking this long after the outcome is final
 BREAKER_OFF_HORIZON = 30 * 60.0  # a failing deployment with the breaker off is watched at least this long
 KILL_WINDOW = 30 * 60         # kills happen within this many seconds after UpdateService
+VERIFY_EVERY = 60.0           # virtual seconds between full re-describes of every task not yet STOPPED
 NETWORK = {"awsvpcConfiguration": {"subnets": ["subnet-a", "subnet-b", "subnet-c"],
                                    "securityGroups": ["sg-1"], "assignPublicIp": "DISABLED"}}
 PENDING = ("PROVISIONING", "PENDING", "ACTIVATING")
+COUNTED = ("RUNNING",) + PENDING
+TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/web/0123456789abcdef"
 DEADLOCK_EVENT = (f"(service {SERVICE}) was unable to stop or start tasks during a deployment because of the "
                   "service deployment configuration. Update the minimumHealthyPercent or maximumPercent value "
                   "and try again.")
 IMAGES = ("v2", "crash", "unhealthy", "missing")
+
+
+def lowest_healthy(desired: int, minimum_percent: int) -> int:
+    """ceil(N * min / 100), in exact integer arithmetic (§2.1)."""
+    return -(-desired * minimum_percent // 100)
+
+
+def highest_active(desired: int, maximum_percent: int) -> int:
+    """floor(N * max / 100), in exact integer arithmetic (§2.1)."""
+    return desired * maximum_percent // 100
+
+
+def breaker_threshold(desired: int) -> int:
+    """clamp(ceil(0.5 * N), 3, 200) (§3.2)."""
+    return min(max((desired + 1) // 2, 3), 200)
 
 
 @dataclass(frozen=True)
@@ -129,22 +168,24 @@ class Scenario:
     breaker: bool
     rollback: bool
     kills: tuple[tuple[int, int], ...] = ()   # (seconds after UpdateService, which active task)
+    load_balancer: bool = False      # behind an ALB target group (OfflineSubstrate: 30 s checks, 300 s drain)
 
     @property
     def lo(self) -> int:
-        return math.ceil(self.desired * self.min_pct / 100)
+        return lowest_healthy(self.desired, self.min_pct)
 
     @property
     def hi(self) -> int:
-        return math.floor(self.desired * self.max_pct / 100)
+        return highest_active(self.desired, self.max_pct)
 
     @property
     def threshold(self) -> int:
-        return min(max(math.ceil(0.5 * self.desired), 3), 200)
+        return breaker_threshold(self.desired)
 
     @property
     def bad(self) -> bool:
-        return self.image in ("crash", "missing") or (self.image == "unhealthy" and self.health_check)
+        return self.image in ("crash", "missing") or (
+            self.image == "unhealthy" and (self.health_check or self.load_balancer))
 
     @property
     def deadlocked(self) -> bool:
@@ -167,6 +208,7 @@ scenarios = st.builds(
     rollback=st.booleans(),
     kills=st.lists(st.tuples(st.integers(0, KILL_WINDOW), st.integers(0, 11)), max_size=3).map(
         lambda ks: tuple(sorted(ks))),
+    load_balancer=st.booleans(),
 )
 
 
@@ -214,15 +256,20 @@ class Run:
     engine: Engine
     check: bool = True
     rolling: bool = False             # UpdateService has been called
+    v2_arn: str = ""                  # the revision the update deploys
+    t_update: float = 0.0             # when UpdateService was called
     v1_id: str | None = None
     new_id: str | None = None
     kills_done: int = 0
     stopped: set = field(default_factory=set)          # task ids seen STOPPED (final)
-    open: dict = field(default_factory=dict)           # task ids not yet seen STOPPED (ordered)
+    open: dict = field(default_factory=dict)           # task id -> (version, DescribeTasks entry), not yet STOPPED
+    counted: dict = field(default_factory=dict)        # task id -> entry, for tasks active or RUNNING/pending
     events_checked: int = 0
     max_failed: int = 0               # the new deployment's failedTasks, highest seen
     tripped_failed: int | None = None  # failedTasks when the new deployment first showed FAILED
     rollback_seen: bool = False
+    v1_active_at_trip: int = 0
+    next_verify: float = 0.0
     states: dict = field(default_factory=dict)         # deployment id -> rolloutState last seen
     messages: dict = field(default_factory=dict)       # every service event seen: id -> (createdAt, message)
     completions: int = 0
@@ -245,15 +292,30 @@ class Run:
             if tid in self.open or tid in self.stopped:
                 break
             new.append(tid)
-        self.open.update(dict.fromkeys(reversed(new)))
-        tasks = describe_tasks(self.engine, list(self.open))
-        launched = bool(new)
-        for t in tasks:
+        new.reverse()
+        vanished = [tid for tid in self.open if tid not in cluster.tasks]
+        assert not vanished, ("tasks disappeared before they were STOPPED", vanished, self.where())
+        # Re-describe the new tasks and those whose version moved (§1.2: it increments on every
+        # state change); verify_cache() checks that nothing changes without a version bump.
+        stale = [tid for tid, (version, _) in self.open.items() if cluster.tasks[tid].version != version]
+        changed = describe_tasks(self.engine, stale + new)
+        created = changed[len(stale):]
+        live = cluster.services[SERVICE].live
+        for t in changed:
             tid = t["taskArn"].rsplit("/", 1)[-1]
+            self.open[tid] = (t["version"], t)
             state = (t["lastStatus"], t["desiredStatus"])
-            if self._last.get(tid) != state:
+            before = self._last.get(tid)
+            if before != state:
                 self._last[tid] = state
                 self.trace.append((round(when - T0, 6), tid) + state)
+            assert not (before and before[1] == "STOPPED" and state[1] != "STOPPED"), (
+                "desiredStatus went back from STOPPED", t, self.where())
+            if t["desiredStatus"] == "RUNNING" or t["lastStatus"] in COUNTED:
+                self.counted[tid] = t
+            else:  # on its way out for good: it can count for nothing until its version moves again
+                self.counted.pop(tid, None)
+                assert tid not in live or not self.engine.healthy_for_deployment(live[tid]), (t, self.where())
             if t["lastStatus"] == "STOPPED":
                 assert t["desiredStatus"] == "STOPPED", (t, self.where())
                 self.stopped.add(tid)
@@ -268,12 +330,14 @@ class Run:
             self.messages[e["id"]] = (e["createdAt"], e["message"])
         if not self.check:
             return
+        # Every task that is active or RUNNING/pending; the others add 0 to every tally below.
+        tasks = list(self.counted.values())
         self._check_counts(svc, tasks)
         healthy = self._check_health_rule(when, tasks)
         self._check_completions(svc, tasks, healthy)
         if self.rolling:
-            self._check_bounds(tasks, launched)
-            self._follow_deployments(svc)
+            self._check_bounds(tasks, bool(new), healthy)
+            self._follow_deployments(svc, tasks, created)
 
     def _check_counts(self, svc: dict, tasks: list[dict]) -> None:
         """Invariant 3."""
@@ -295,20 +359,24 @@ class Run:
         assert (cl["runningTasksCount"], cl["pendingTasksCount"]) == want, self.where()
 
     def _check_health_rule(self, when: float, tasks: list[dict]) -> set[str]:
-        """Invariant 4: engine.healthy_for_deployment is the rule of §2.2, read off DescribeTasks.
-        Returns the ids of the healthy tasks."""
+        """Invariant 4: engine.healthy_for_deployment is the rule of §2.2, read off DescribeTasks and,
+        behind the load balancer, the state of the task's target (its record: OfflineSubstrate has
+        no ELB to ask).  Returns the healthy task ids."""
         live = self.cluster.services[SERVICE].live
         healthy = set()
         for t in tasks:
             tid = t["taskArn"].rsplit("/", 1)[-1]
             if tid not in live:
                 continue
-            up = t["lastStatus"] == "RUNNING" and t["desiredStatus"] == "RUNNING"
+            want = t["lastStatus"] == "RUNNING" and t["desiredStatus"] == "RUNNING"
             if self.sc.health_check:
-                want = up and t["healthStatus"] == "HEALTHY"
-            else:
-                want = up and when >= t["startedAt"] + 40
-            assert self.engine.healthy_for_deployment(live[tid]) == want, (t, when - T0, self.where())
+                want = want and t["healthStatus"] == "HEALTHY"
+            targets = [(x.group_arn, x.port, x.state) for x in live[tid].targets]
+            if self.sc.load_balancer:
+                want = want and targets == [(TARGET_GROUP, 80, "healthy")]
+            if not self.sc.health_check and not self.sc.load_balancer:
+                want = want and when >= t["startedAt"] + 40
+            assert self.engine.healthy_for_deployment(live[tid]) == want, (t, targets, when - T0, self.where())
             if want:
                 healthy.add(tid)
         return healthy
@@ -325,37 +393,50 @@ class Run:
             mine = [t for t in tasks if t.get("startedBy") == d["id"] and t["desiredStatus"] == "RUNNING"]
             ids = {t["taskArn"].rsplit("/", 1)[-1] for t in mine}
             assert len(mine) == self.sc.desired and ids <= healthy, (d, mine, self.where())
-            others = [t for t in tasks if t["group"] == f"service:{SERVICE}" and t.get("startedBy") != d["id"]
+            others = [t for _, t in self.open.values() if t["group"] == f"service:{SERVICE}"
+                      and t.get("startedBy") != d["id"]
                       and t["lastStatus"] not in ("STOPPING", "DEPROVISIONING", "STOPPED")]
             assert not others, (d["id"], others, self.where())
             assert [x["id"] for x in svc["deployments"]] == [d["id"]], (svc["deployments"], self.where())
 
-    def _check_bounds(self, tasks: list[dict], launched: bool) -> None:
+    def _check_bounds(self, tasks: list[dict], launched: bool, healthy: set[str]) -> None:
         """Invariants 1 and 2."""
         sc = self.sc
-        service = self.cluster.services[SERVICE]
         active = [t for t in tasks if t["group"] == f"service:{SERVICE}" and t["desiredStatus"] == "RUNNING"]
         if launched:  # what scheduler.plan promises: a launch never pushes the active count above hi
             assert len(active) <= sc.hi, (f"a launch left {len(active)} active tasks > hi={sc.hi}", self.where())
         assert len(active) <= sc.hi, (f"{len(active)} active tasks > hi={sc.hi}", self.where())
         if not sc.kills:
-            healthy = sum(self.engine.healthy_for_deployment(t) for t in service.live.values())
-            assert healthy >= sc.lo, (f"{healthy} healthy tasks < lo={sc.lo}", self.where())
+            assert len(healthy) >= sc.lo, (f"{len(healthy)} healthy tasks < lo={sc.lo}", self.where())
 
-    def _follow_deployments(self, svc: dict) -> None:
+    def _follow_deployments(self, svc: dict, tasks: list[dict], created: list[dict]) -> None:
         """Invariant 5, and what the outcome needs to know (when the breaker tripped, rollback)."""
         sc = self.sc
-        new = next((d for d in svc["deployments"] if d["id"] == self.new_id), None)
+        deps = svc["deployments"]
+        primary = deps[0]
+        assert primary["status"] == "PRIMARY" and primary["desiredCount"] == sc.desired, (deps, self.where())
+        for d in deps[1:]:  # §2.6: the old deployment keeps its rolloutState, its desiredCount drops to 0
+            assert d["status"] == "ACTIVE" and d["desiredCount"] == 0, (deps, self.where())
+            assert (d["id"], d["rolloutState"]) in ((self.v1_id, "COMPLETED"), (self.new_id, "FAILED")), (
+                deps, self.where())
+        new = next((d for d in deps if d["id"] == self.new_id), None)
         if new is not None:
             self.max_failed = max(self.max_failed, new["failedTasks"])
             if sc.breaker:
                 assert new["failedTasks"] <= sc.threshold, (new, self.where())
+            if new["rolloutState"] == "IN_PROGRESS":
+                assert new["rolloutStateReason"] == f"ECS deployment {self.new_id} in progress.", new
             if new["rolloutState"] == "FAILED" and self.tripped_failed is None:
                 self.tripped_failed = new["failedTasks"]
+                self.v1_active_at_trip = self._active_of(tasks, self.v1_id)
                 assert new["rolloutStateReason"] == "ECS deployment circuit breaker: tasks failed to start.", new
-        primary = svc["deployments"][0]
-        assert primary["status"] == "PRIMARY", svc["deployments"]
-        assert [d["status"] for d in svc["deployments"][1:]] == ["ACTIVE"] * (len(svc["deployments"]) - 1)
+        if self.tripped_failed is not None:
+            # §2.6 / §3.4: "A deployment in FAILED state doesn't launch any new tasks."
+            late = [t["taskArn"] for t in created if t.get("startedBy") == self.new_id]
+            assert not late, ("the FAILED deployment launched tasks", late, self.where())
+            if not sc.rollback and not sc.kills:
+                # §3.4 rollback=false: "The previous deployment's tasks keep running."
+                assert self._active_of(tasks, self.v1_id) == self.v1_active_at_trip, self.where()
         if primary["id"] == self.v1_id:
             assert sc.breaker and sc.rollback and self.tripped_failed is not None, (
                 "the v1 deployment is PRIMARY again without a circuit-breaker rollback", self.where())
@@ -366,9 +447,24 @@ class Run:
         else:
             assert primary["id"] == self.new_id, (primary, self.where())
 
+    @staticmethod
+    def _active_of(tasks: list[dict], deployment_id: str) -> int:
+        return sum(t.get("startedBy") == deployment_id and t["desiredStatus"] == "RUNNING" for t in tasks)
+
     # -- the flow -------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
         self.engine.clock.advance(seconds)
+        if self.engine.clock.now() >= self.next_verify:
+            self.next_verify = self.engine.clock.now() + VERIFY_EVERY
+            self.verify_cache()
+
+    def verify_cache(self) -> None:
+        """Every task not yet STOPPED, described afresh, is exactly what the observer last saw unless
+        its version moved (§1.2: version increments on every state change)."""
+        for t in describe_tasks(self.engine, list(self.open)):
+            version, seen = self.open[t["taskArn"].rsplit("/", 1)[-1]]
+            if t["version"] == version:
+                assert t == seen, ("DescribeTasks changed without a version bump", seen, t, self.where())
 
     def start(self) -> None:
         e, sc = self.engine, self.sc
@@ -376,9 +472,11 @@ class Run:
         e.call(REGION, "CreateCluster", {"clusterName": CLUSTER})
         v1 = _definition(e, sc, "v1")
         self.v2_arn = _definition(e, sc, sc.image)
-        created = e.call(REGION, "CreateService", {
-            "cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": v1, "desiredCount": sc.desired,
-            "launchType": "FARGATE", "networkConfiguration": NETWORK})["service"]
+        params = {"cluster": CLUSTER, "serviceName": SERVICE, "taskDefinition": v1, "desiredCount": sc.desired,
+                  "launchType": "FARGATE", "networkConfiguration": NETWORK}
+        if sc.load_balancer:
+            params["loadBalancers"] = [{"targetGroupArn": TARGET_GROUP, "containerName": "web", "containerPort": 80}]
+        created = e.call(REGION, "CreateService", params)["service"]
         self.v1_id = created["deployments"][0]["id"]
         for _ in range(int(600 / STEP)):
             self.advance(STEP)
@@ -401,7 +499,8 @@ class Run:
         self.new_id = resp["deployments"][0]["id"]
         self.t_update = self.engine.clock.now()
         assert self.new_id != self.v1_id
-        assert [(d["id"], d["status"]) for d in resp["deployments"]] == [(self.new_id, "PRIMARY"), (self.v1_id, "ACTIVE")]
+        listed = [(d["id"], d["status"]) for d in resp["deployments"]]
+        assert listed == [(self.new_id, "PRIMARY"), (self.v1_id, "ACTIVE")], listed
         return resp
 
     def _kill(self) -> None:
@@ -531,14 +630,15 @@ def outcome_class(sc: Scenario, killed: bool) -> str:
 def _property(sc: Scenario) -> None:
     run, svc = simulate(sc)
     event(outcome_class(sc, run.kills_done > 0))
-    event(f"clock events checked: {'<100' if run.events_checked < 100 else '<1000' if run.events_checked < 1000 else '>=1000'}")
+    n = run.events_checked
+    event("clock events checked: " + ("<100" if n < 100 else "<1000" if n < 1000 else ">=1000"))
     check_outcome(run, svc)
 
 
 COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@settings(max_examples=30, **COMMON)
+@settings(max_examples=40, **COMMON)
 @given(sc=scenarios)
 def test_rolling_deployment_properties(sc):
     _property(sc)
@@ -549,6 +649,71 @@ def test_rolling_deployment_properties(sc):
 @given(sc=scenarios)
 def test_rolling_deployment_properties_slow(sc):
     _property(sc)
+
+
+# -- the scheduler's decision on its own ------------------------------------------------
+@st.composite
+def plan_inputs(draw):
+    desired = draw(st.integers(0, 12))
+    minimum = draw(st.integers(0, 100))
+    maximum = draw(st.integers(0, 200))        # below 100 too: the API refuses it, plan must not care
+    views = []
+    for i in range(draw(st.integers(0, 30))):
+        running = draw(st.booleans())
+        views.append(TaskView(id=f"t{i}", deployment=draw(st.sampled_from(["new", "old", "older"])),
+                              running=running, healthy=running and draw(st.booleans()),
+                              az=draw(st.sampled_from(["a", "b", "c"]))))
+    return desired, minimum, maximum, views, draw(st.booleans()), draw(st.booleans())
+
+
+@settings(max_examples=300, deadline=None)
+@given(plan_inputs())
+def test_plan_keeps_its_promises(args):
+    """What ``scheduler.plan`` guarantees for one step (tasks = the active ones):
+
+    - it stops only tasks it was given, each once; nothing of an old deployment when it may not
+      replace old tasks; launches nothing when it may not launch;
+    - launches never push the active count above hi = floor(N*max/100): after a launch,
+      active - stopped + launched <= hi.  When there are already more than hi it launches nothing
+      and does NOT stop tasks to get under hi (that is how a rollout that starts above hi, e.g.
+      maximumPercent < 100 which the API refuses, stays legal step by step);
+    - it never takes the primary deployment above N;
+    - it stops a healthy task of an old deployment only while at least lo = ceil(N*min/100)
+      healthy tasks remain (scale-in of a primary surplus is the only other healthy stop);
+    - "deadlocked" means: nothing to stop, nothing to launch, the rollout unfinished, every
+      task healthy (so nothing in flight can unblock it).
+    """
+    desired, minimum, maximum, views, can_launch, can_replace_old = args
+    step = plan(desired, minimum, maximum, "new", views, can_launch=can_launch, can_replace_old=can_replace_old)
+    lo, hi = lowest_healthy(desired, minimum), highest_active(desired, maximum)
+    assert limits(desired, minimum, maximum) == (lo, hi)
+    by_id = {v.id: v for v in views}
+    assert len(set(step.stop)) == len(step.stop) and set(step.stop) <= set(by_id)
+    stopped = [by_id[i] for i in step.stop]
+    new = [v for v in views if v.deployment == "new"]
+    assert step.launch >= 0
+    if not can_launch:
+        assert step.launch == 0
+    if not can_replace_old:
+        assert all(v.deployment == "new" for v in stopped)
+    active_after = len(views) - len(stopped)
+    new_after = len(new) - sum(v.deployment == "new" for v in stopped)
+    assert new_after == min(len(new), desired)           # only a surplus of the primary is scaled in
+    if step.launch:
+        assert active_after + step.launch <= hi, (active_after, step.launch, hi)
+        assert new_after + step.launch <= desired
+    healthy = sum(v.healthy for v in views)
+    old_healthy_stopped = sum(v.healthy and v.deployment != "new" for v in stopped)
+    assert old_healthy_stopped <= max(0, healthy - lo), (healthy, lo, step)
+    if step.deadlocked:
+        assert step.launch == 0 and not step.stop and all(v.healthy for v in views) and views
+        assert can_launch and (len(new) < desired or any(v.deployment != "new" for v in views))
+
+
+@given(st.integers(0, 10_000))
+def test_breaker_threshold_is_the_documented_clamp(desired):
+    assert circuit_breaker_threshold(desired) == breaker_threshold(desired)
+    assert [breaker_threshold(n) for n in (1, 25, 400, 800)] == [3, 13, 200, 200]   # §3.2 table
 
 
 # -- determinism -------------------------------------------------------------------------
@@ -585,7 +750,8 @@ def test_the_seed_matters():
 
 
 CHAOS = Scenario(seed=7, desired=4, min_pct=50, max_pct=150, image="missing", health_check=True,
-                 hc_interval=10, hc_retries=2, breaker=True, rollback=True, kills=((20, 0), (95, 3), (700, 1)))
+                 hc_interval=10, hc_retries=2, breaker=True, rollback=True, kills=((20, 0), (95, 3), (700, 1)),
+                 load_balancer=True)
 
 
 def test_same_history_in_a_fresh_interpreter():

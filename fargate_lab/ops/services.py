@@ -313,11 +313,8 @@ def missing_log_groups(session, definition: dict) -> list[tuple[str, str | None]
 
 
 def create_log_groups(session, definition: dict, tags: dict[str, str], say: Say = print) -> list[str]:
-    """ecs-cli's --create-log-groups: each awslogs group of the task definition, tagged."""
+    """ecs-cli's --create-log-groups (on by default here): each missing awslogs group, tagged."""
     groups = awslogs_groups(definition)
-    if not groups:
-        say("No awslogs log groups to create: no container uses the awslogs driver.")
-        return []
     made = []
     for group, region, _ in groups:
         logs = session.client("logs", region_name=region or session.region_name)
@@ -669,7 +666,7 @@ def service_up(session, cluster: str, project: str, compose_files: Sequence[str]
                desired: int | None = None, max_percent: int | None = None, min_healthy_percent: int | None = None,
                circuit_breaker: bool = True, rollback: bool = True, target_group_arn: str | None = None,
                container_name: str | None = None, container_port: int | None = None,
-               create_load_balancer: bool = False, create_log_groups: bool = False, force_deployment: bool = False,
+               create_load_balancer: bool = False, create_log_groups: bool = True, force_deployment: bool = False,
                timeout_minutes: float = 5.0, launch_type: str = "FARGATE", tags: dict[str, str] | None = None,
                say: Say = print, on_update: OnUpdate | None = None, task_role_arn: str | None = None,
                deregistration_delay: int | None = None, sleep: Callable[[float], None] = time.sleep,
@@ -690,8 +687,8 @@ def service_up(session, cluster: str, project: str, compose_files: Sequence[str]
         cluster_ops.network_for(session, cluster)   # the load balancer goes in up's VPC: fail now if there is none
     missing = missing_log_groups(session, spec.task_definition)
     if missing and not create_log_groups:
-        raise OpsError(f"log group {missing[0][0]} does not exist, so the tasks could not start: add "
-                       "--create-log-groups (or awslogs-create-group: \"true\" in the logging options)")
+        raise OpsError(f"log group {missing[0][0]} does not exist, so the tasks could not start: drop "
+                       "--no-create-log-groups (or add awslogs-create-group: \"true\" to the logging options)")
     owned = resource_tags(cluster, spec.name, tags)
 
     candidates = [existing["taskDefinition"]] if existing else []
@@ -814,7 +811,7 @@ def service_create(session, cluster: str, project: str, compose_files: Sequence[
                    max_percent: int | None = None, min_healthy_percent: int | None = None,
                    circuit_breaker: bool = True, rollback: bool = True, target_group_arn: str | None = None,
                    container_name: str | None = None, container_port: int | None = None,
-                   create_load_balancer: bool = False, create_log_groups: bool = False,
+                   create_load_balancer: bool = False, create_log_groups: bool = True,
                    launch_type: str = "FARGATE", tags: dict[str, str] | None = None, say: Say = print,
                    task_role_arn: str | None = None, deregistration_delay: int | None = None) -> DeployResult:
     """ecs-cli `compose service create`: the service with desiredCount 0 (start it with `service start`)."""
@@ -830,7 +827,7 @@ def service_create(session, cluster: str, project: str, compose_files: Sequence[
         raise OpsError(f"service {spec.name} already exists: use `service up` to update it")
     missing = missing_log_groups(session, spec.task_definition)
     if missing and not create_log_groups:
-        raise OpsError(f"log group {missing[0][0]} does not exist: add --create-log-groups")
+        raise OpsError(f"log group {missing[0][0]} does not exist: drop --no-create-log-groups")
     owned = resource_tags(cluster, spec.name, tags)
     td, registered = register_if_changed(ecs, spec.task_definition, owned)
     if create_log_groups:
@@ -970,7 +967,7 @@ def _project_tasks(ecs, cluster: str, family: str, project: str, desired_status:
 
 
 def compose_up(session, cluster: str, project: str, compose_files: Sequence[str], ecs_params: str | None = None,
-               launch_type: str = "FARGATE", create_log_groups: bool = False, force_update: bool = False,
+               launch_type: str = "FARGATE", create_log_groups: bool = True, force_update: bool = False,
                timeout_minutes: float = 5.0, tags: dict[str, str] | None = None, say: Say = print,
                task_role_arn: str | None = None, sleep=time.sleep, clock=time.monotonic,
                poll_seconds: float = POLL_SECONDS) -> TaskRunResult:
@@ -987,7 +984,7 @@ def compose_up(session, cluster: str, project: str, compose_files: Sequence[str]
     missing = missing_log_groups(session, spec.task_definition)
     if missing and not create_log_groups:
         raise OpsError(f"log group {missing[0][0]} does not exist, so the task could not start: "
-                       "add --create-log-groups")
+                       "drop --no-create-log-groups")
     owned = resource_tags(cluster, spec.name, tags)
     running = _project_tasks(ecs, cluster, spec.name, spec.name)
     candidates = [running[0]["taskDefinitionArn"]] if running else []
