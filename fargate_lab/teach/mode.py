@@ -1,0 +1,141 @@
+"""One setting decides where a notebook's ECS lives and how its time runs.
+
+    from fargate_lab.teach import setup
+    lab = setup()                    # FARGATE_LAB_MODE decides; "virtual" when unset
+    ecs = lab.client("ecs")
+    lab.wait_until(lambda: rolled_out(ecs), timeout=900)
+
+- "virtual" (default): the local cloud on a virtual clock; a notebook runs top to
+  bottom in seconds, the same way every time (nbval, Binder, learners).
+- "real": the local cloud on the real clock, `FARGATE_LAB_SPEED` times faster than
+  AWS (default 10, so a rolling deploy takes 30-60 s on stage).
+- "aws": nothing is started; boto3 reaches AWS with the usual credential chain.
+
+`sleep`, `advance` and `wait_until` take *cloud* seconds in every mode, so a
+notebook says "wait 60 s" once and each mode does the right thing with it.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import boto3
+
+MODE_ENV = "FARGATE_LAB_MODE"
+SPEED_ENV = "FARGATE_LAB_SPEED"
+MODES = ("virtual", "real", "aws")
+DEFAULT_MODE = "virtual"
+DEFAULT_SPEED = 10.0
+# "sim" is the name the notebooks reference (binder/start) uses for the simulator.
+ALIASES = {"sim": "virtual", "simulated": "virtual", "local": "virtual"}
+
+
+def resolve_mode(mode: str | None = None) -> str:
+    """The mode asked for, else FARGATE_LAB_MODE, else "virtual"."""
+    chosen = (mode or os.environ.get(MODE_ENV) or DEFAULT_MODE).strip().lower()
+    chosen = ALIASES.get(chosen, chosen)
+    if chosen not in MODES:
+        raise ValueError(f"mode: {chosen!r} is not a mode; use one of {', '.join(MODES)} "
+                         f"(argument or the {MODE_ENV} environment variable)")
+    return chosen
+
+
+def resolve_speed(speed: float | None = None) -> float:
+    """The speed asked for, else FARGATE_LAB_SPEED, else 10 (real mode only)."""
+    raw = speed if speed is not None else os.environ.get(SPEED_ENV) or DEFAULT_SPEED
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"speed: {raw!r} is not a number; set {SPEED_ENV} to e.g. 10") from None
+    if value <= 0:
+        raise ValueError(f"speed: must be > 0 (1 = AWS timings, 10 = ten times faster), not {value}")
+    return value
+
+
+@dataclass
+class Lab:
+    """What a notebook needs from its mode: clients, the time, and a way to wait."""
+    mode: str
+    speed: float = 1.0
+    cloud: object | None = None          # fargate_lab.local.Cloud in virtual/real mode
+    region: str | None = None
+    _session: boto3.session.Session | None = field(default=None, repr=False)
+
+    # -- clients -------------------------------------------------------------------
+    @property
+    def session(self) -> boto3.session.Session:
+        if self._session is None:
+            self._session = self.cloud.session() if self.cloud is not None else boto3.session.Session(
+                region_name=self.region)
+        return self._session
+
+    def client(self, service: str):
+        return self.session.client(service)
+
+    # -- time ------------------------------------------------------------------------
+    def now(self) -> float:
+        """Cloud time as epoch seconds (the local cloud's clock, or the wall clock on AWS)."""
+        return self.cloud.now().timestamp() if self.cloud is not None else time.time()
+
+    def sleep(self, seconds: float) -> None:
+        """Let `seconds` of cloud time pass: instantly (virtual), seconds/speed (real), as is (aws)."""
+        if self.cloud is not None:
+            self.cloud.sleep(seconds)  # real clock: sleeps outside the cloud's lock
+        else:
+            time.sleep(max(0.0, seconds))
+
+    advance = sleep  # notebooks say "advance the clock"; in every mode that is the same as sleeping
+
+    def wait_until(self, predicate: Callable[[], bool], timeout: float = 900, step: float = 5) -> bool:
+        """Call `predicate` every `step` cloud seconds until it holds; False after `timeout` cloud seconds."""
+        waited = 0.0
+        while not predicate():
+            if waited >= timeout:
+                return False
+            self.sleep(step)
+            waited += step
+        return True
+
+    # -- lifecycle -------------------------------------------------------------------
+    @property
+    def local(self) -> bool:
+        return self.cloud is not None
+
+    def stop(self) -> None:
+        if self.cloud is not None:
+            self.cloud.stop()
+
+    def __enter__(self) -> "Lab":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def describe(self) -> str:
+        """A stable one-liner for a notebook's first cell (safe to compare under nbval)."""
+        if self.mode == "virtual":
+            return "fargate-lab: local cloud, virtual clock (time moves only when the notebook says so)"
+        if self.mode == "real":
+            return f"fargate-lab: local cloud, real clock {self.speed:g}x faster than AWS"
+        return f"fargate-lab: Amazon Web Services, region {self.session.region_name or 'from your AWS config'}"
+
+    def __str__(self) -> str:
+        return self.describe()
+
+
+def setup(mode: str | None = None, speed: float | None = None, seed: int = 0, region: str | None = None,
+          timing: str = "realistic") -> Lab:
+    """Start what the mode needs and hand back a `Lab`.
+
+    A re-run cell replaces the previous local cloud (local.start stops the old one)."""
+    chosen = resolve_mode(mode)
+    if chosen == "aws":
+        return Lab(mode="aws", region=region)
+    from .. import local  # imported here: AWS mode never loads moto
+    kwargs = {"seed": seed, "timing": timing, **({"region": region} if region else {})}
+    if chosen == "real":
+        factor = resolve_speed(speed)
+        return Lab(mode="real", speed=factor, cloud=local.start(clock="real", speed=factor, **kwargs))
+    return Lab(mode="virtual", cloud=local.start(clock="virtual", **kwargs))
