@@ -214,6 +214,9 @@ class TaskLifecycle:
             self._event(task.service, f"(service {task.service.name}, taskSet {task.deployment_id}) "
                                       "has begun draining connections on 1 tasks.")
             self._later(delay, lambda: self._stopping(task))
+        elif task.last_status == "RUNNING":
+            # AWS's StopTask answer still says RUNNING, with desiredStatus STOPPED (§1.1)
+            self._later(1.0, lambda: self._stopping(task))
         else:
             self._stopping(task)
         self._touch(task)

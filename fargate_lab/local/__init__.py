@@ -104,6 +104,12 @@ def _answer_target_health(request, **_):
     return cloud._target_health(request)
 
 
+def _seed_moto(seed: int) -> None:
+    """moto's documented seeding endpoint: its IDs and addresses repeat run after run too."""
+    import requests  # moto's own dependency; in-process, moto answers this URL itself
+    requests.post(f"http://motoapi.amazonaws.com/moto-api/seed?a={int(seed)}", timeout=5)
+
+
 class _WaiterTime(types.SimpleNamespace):
     """Stands in for the `time` module inside botocore.waiter only."""
 
@@ -128,6 +134,7 @@ class Cloud:
         os.environ.setdefault("AWS_DEFAULT_REGION", region)
         self._moto = mock_aws(config=MOTO_CONFIG)
         self._moto.start()
+        _seed_moto(seed)
         session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                         region_name=region)
         self.substrate = Boto3Substrate(session)

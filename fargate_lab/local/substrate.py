@@ -33,6 +33,7 @@ class Boto3Substrate:
         # (a subnet deleted later makes the task fail when its ENI is created, as on AWS).
         self._known_subnets: dict[tuple[str, str], str] = {}
         self._known_groups: set[tuple[str, str]] = set()
+        self._addresses_in_use: set[tuple[str, str]] = set()   # (region, private IP) of live task ENIs
 
     def client(self, service: str, region: str):
         key = (service, region)
@@ -82,11 +83,17 @@ class Boto3Substrate:
         kwargs = {"SubnetId": subnet_id, "Description": description}
         if groups:
             kwargs["Groups"] = groups
-        try:
-            eni = ec2.create_network_interface(**kwargs)["NetworkInterface"]
-        except ClientError:
-            self._known_subnets.pop((region, subnet_id), None)  # it may have been deleted since
-            raise
+        for _ in range(20):
+            try:
+                eni = ec2.create_network_interface(**kwargs)["NetworkInterface"]
+            except ClientError:
+                self._known_subnets.pop((region, subnet_id), None)  # it may have been deleted since
+                raise
+            if (region, eni["PrivateIpAddress"]) not in self._addresses_in_use:
+                break
+            # moto draws addresses at random without checking; AWS never gives two ENIs one address
+            ec2.delete_network_interface(NetworkInterfaceId=eni["NetworkInterfaceId"])
+        self._addresses_in_use.add((region, eni["PrivateIpAddress"]))
         out = NetworkInterface(
             id=eni["NetworkInterfaceId"], subnet_id=subnet_id, availability_zone=eni["AvailabilityZone"],
             private_ip=eni["PrivateIpAddress"], mac=eni.get("MacAddress", "02:00:00:00:00:00"),
@@ -98,6 +105,7 @@ class Boto3Substrate:
         return out
 
     def delete_interface(self, region, eni):
+        self._addresses_in_use.discard((region, eni.private_ip))
         ec2 = self.client("ec2", region)
         try:
             if eni.allocation_id:

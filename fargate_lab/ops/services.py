@@ -932,7 +932,7 @@ def service_ps(session, cluster: str, project: str, desired_status: str | None =
     return rows_for_tasks(ecs, session.client("ec2"), cluster, describe_tasks(ecs, cluster, arns))
 
 
-def service_rm(session, cluster: str, project: str, timeout_minutes: float = 5.0, say: Say = print,
+def service_rm(session, cluster: str, project: str, timeout_minutes: float = 15.0, say: Say = print,
                sleep=time.sleep, clock=time.monotonic, poll_seconds: float = POLL_SECONDS) -> bool:
     """ecs-cli `compose service rm`: DeleteService(force) and wait until its tasks are gone; False if none."""
     ecs = session.client("ecs")

@@ -175,6 +175,9 @@ class LivePlot:
         self._status = widgets.Label("not sampling")
         if self.output == "ipympl":
             self.figure.canvas.header_visible = False
+            # ipympl 0.10 snapshots the canvas before the page is ready and keeps a blank,
+            # unprefixed image under "Run All"; live updates do not need that snapshot
+            self.figure.canvas.syncing_data_url = False
             view = self.figure.canvas
         else:
             self._image = widgets.Image(format="png")
