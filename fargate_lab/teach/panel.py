@@ -155,10 +155,10 @@ class DemoPanel:
                                          description="maximum %", **wide),
         }
         self.buttons = {
-            "deploy_new": widgets.Button(description="Deploy new version", icon="rocket", button_style="primary"),
-            "deploy_broken": widgets.Button(description="Deploy broken version", icon="bomb", button_style="danger"),
-            "kill_task": widgets.Button(description="Kill a task", icon="times", button_style="warning"),
-            "scale": widgets.Button(description="Scale to desired count", icon="arrows-v"),
+            "deploy_new": widgets.Button(description="Deploy new version", icon="rocket", button_style="primary", layout=widgets.Layout(width="auto")),
+            "deploy_broken": widgets.Button(description="Deploy broken version", icon="bomb", button_style="danger", layout=widgets.Layout(width="auto")),
+            "kill_task": widgets.Button(description="Kill a task", icon="times", button_style="warning", layout=widgets.Layout(width="auto")),
+            "scale": widgets.Button(description="Scale to desired count", icon="arrows-v", layout=widgets.Layout(width="auto")),
         }
         for name, button in self.buttons.items():
             button.on_click(lambda _, action=getattr(self, name): self.submit(action))
