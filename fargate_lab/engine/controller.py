@@ -28,7 +28,6 @@ class ServiceController:
         if service.events and service.events[-1].created_at >= now:
             now = service.events[-1].created_at + 0.001
         service.events.append(ServiceEvent(self.ids.uuid(), now, message))
-        service.last_event_message = message
 
     # -- deployments ----------------------------------------------------------
     def _new_deployment(self, service: Service, first: bool = False) -> Deployment:

@@ -20,7 +20,9 @@ from .errors import EcsError, client_error, invalid_parameter
 from .fargate import check_size, parse_cpu, parse_memory
 from .ids import IdSource
 from .lifecycle import ECR_HOST, TaskLifecycle
-from .records import (Cluster, ContainerState, Deployment, Service, Task, TaskDefinition, tag_list)
+from .records import (PENDING_STATES, Cluster, ContainerState, Deployment, Service, Task, TaskDefinition,
+                      tag_list)
+from .scheduler import circuit_breaker_threshold
 from .substrate import OfflineSubstrate, Substrate
 from .timing import Timing, preset
 
@@ -719,13 +721,13 @@ class Engine(TaskLifecycle, ServiceController):
             "targetServiceRevision": {"arn": service.revision_arn(dep.id), "requestedTaskCount": dep.desired_count,
                                       "runningTaskCount": sum(t.last_status == "RUNNING" and t.deployment_id == dep.id
                                                               for t in service.live.values()),
-                                      "pendingTaskCount": sum(t.last_status in ("PROVISIONING", "PENDING", "ACTIVATING")
+                                      "pendingTaskCount": sum(t.last_status in PENDING_STATES
                                                               and t.deployment_id == dep.id for t in service.live.values())},
             "sourceServiceRevisions": [{"arn": service.revision_arn(i), "requestedTaskCount": 0,
                                         "runningTaskCount": 0, "pendingTaskCount": 0} for i in dep.source_ids],
             "deploymentConfiguration": dep.config,
             "deploymentCircuitBreaker": {"status": dep.breaker_status, "failureCount": dep.failed_tasks,
-                                         "threshold": circuit_threshold(service.desired_count)},
+                                         "threshold": circuit_breaker_threshold(service.desired_count)},
         }
         if dep.finished_at is not None:
             out["finishedAt"] = dep.finished_at
@@ -842,8 +844,3 @@ class Engine(TaskLifecycle, ServiceController):
 
     def op_ListTagsForResource(self, region, p):
         return {"tags": tag_list(self._tagged(region, p["resourceArn"]).tags)}
-
-
-def circuit_threshold(desired: int) -> int:
-    from .scheduler import circuit_breaker_threshold
-    return circuit_breaker_threshold(desired)

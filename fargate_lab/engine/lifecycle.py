@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from .records import PENDING_STATES, Target, Task
+from .records import Target, Task
 
 ECR_HOST = ".dkr.ecr."
 
@@ -277,7 +277,3 @@ class TaskLifecycle:
         now = self.clock.now()
         self.substrate.write_logs(opts.get("awslogs-region", task.region), group, stream,
                                   [(now + i * 0.001, line) for i, line in enumerate(lines)])
-
-
-def is_pending(task: Task) -> bool:
-    return task.last_status in PENDING_STATES

@@ -44,12 +44,12 @@ class Cluster:
     services: dict[str, "Service"] = field(default_factory=dict)  # by name, any status
 
     def render(self, include: list[str] | None = None) -> dict[str, Any]:
-        live = [t for t in self.tasks.values() if t.desired_status == "RUNNING" or t.last_status != "STOPPED"]
+        tasks = self.tasks.values()
         out = {
             "clusterArn": self.arn, "clusterName": self.name, "status": self.status,
             "registeredContainerInstancesCount": 0,
-            "runningTasksCount": sum(t.last_status == "RUNNING" for t in live),
-            "pendingTasksCount": sum(t.last_status in PENDING_STATES for t in live),
+            "runningTasksCount": sum(t.last_status == "RUNNING" for t in tasks),
+            "pendingTasksCount": sum(t.last_status in PENDING_STATES for t in tasks),
             "activeServicesCount": sum(s.status == "ACTIVE" for s in self.services.values()),
             "statistics": [], "tags": [],
             "capacityProviders": list(self.capacity_providers),
@@ -337,7 +337,6 @@ class Service:
     launch_not_before: float = 0.0
     impaired_reported: bool = False
     unhealthy_replacements: int = 0
-    last_event_message: str | None = None
     placement_reported: bool = False
 
     @property

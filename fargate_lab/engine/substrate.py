@@ -50,7 +50,6 @@ class Substrate(Protocol):
     def create_log_group(self, region: str, name: str) -> None: ...
     def write_logs(self, region: str, group: str, stream: str, lines: list[tuple[float, str]]) -> None: ...
     def image_exists(self, region: str, image: str) -> bool: ...
-    def role_exists(self, arn: str) -> bool: ...
 
 
 @dataclass
@@ -100,7 +99,4 @@ class OfflineSubstrate:
         self.logs.setdefault((group, stream), []).extend(lines)
 
     def image_exists(self, region, image):
-        return True
-
-    def role_exists(self, arn):
         return True

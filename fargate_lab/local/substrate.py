@@ -191,10 +191,3 @@ class Boto3Substrate:
             return True
         except ClientError:
             return False
-
-    def role_exists(self, arn):
-        try:
-            self.client("iam", "us-east-1").get_role(RoleName=arn.rsplit("/", 1)[-1])
-            return True
-        except ClientError:
-            return False

@@ -24,7 +24,6 @@ VOCABULARY = {
     ("Deployment", "status"): DEPLOYMENT_STATUSES,
     ("Service", "status"): SERVICE_STATUSES,
     ("Cluster", "status"): ("ACTIVE", "PROVISIONING", "DEPROVISIONING", "FAILED", "INACTIVE"),
-    ("Failure", "reason"): None,  # free text
 }
 
 
