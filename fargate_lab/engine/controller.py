@@ -142,7 +142,9 @@ class ServiceController:
                 dep = self.deployments.get(t.deployment_id)
                 if dep and dep.rollout_state == "IN_PROGRESS" and not dep.breaker_satisfied:
                     dep.breaker_satisfied, dep.failed_tasks = True, 0
-            views.append(TaskView(t.id, t.deployment_id, t.last_status == "RUNNING", healthy, t.availability_zone or ""))
+            failing = t.health_status() == "UNHEALTHY" or any(g.state == "unhealthy" for g in t.targets)
+            views.append(TaskView(t.id, t.deployment_id, t.last_status == "RUNNING", healthy,
+                                  t.availability_zone or "", failing))
 
         placeable = service.launch_type != "EC2"
         throttled = now < service.launch_not_before

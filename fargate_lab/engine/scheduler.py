@@ -19,6 +19,7 @@ class TaskView:
     running: bool            # lastStatus RUNNING (else still starting)
     healthy: bool            # counts towards minimumHealthyPercent (§2.2)
     az: str = ""
+    failing: bool = False    # a health check has failed: unhealthy, not merely "not yet counted"
 
 
 @dataclass(frozen=True)
@@ -38,9 +39,9 @@ def limits(desired: int, minimum_healthy_percent: int, maximum_percent: int) -> 
 
 
 def _stop_order(tasks: list[TaskView]) -> list[TaskView]:
-    """Cheapest first: not yet running, then unhealthy, then the busiest AZ."""
+    """Cheapest first: not yet running, then failing, then not yet counted, then the busiest AZ."""
     per_az = Counter(t.az for t in tasks)
-    return sorted(tasks, key=lambda t: (t.running, t.healthy, -per_az[t.az]))
+    return sorted(tasks, key=lambda t: (t.running, not t.failing, t.healthy, -per_az[t.az]))
 
 
 def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
@@ -61,12 +62,18 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
     stop: list[str] = []
 
     if can_replace_old:
+        # The floor is about tasks that stay RUNNING: a task that has not started yet, or has
+        # failed a check, may go; a RUNNING task not yet *counted* as healthy (the 40 s rule, a
+        # target still `initial`) is no less RUNNING, so it goes only while the counted ones
+        # alone keep the floor, exactly like a healthy one.
         for t in _stop_order(old):
-            if not t.healthy:
+            if not t.running or t.failing:
                 stop.append(t.id)
-            elif healthy - 1 >= low:
+            elif t.healthy and healthy - 1 >= low:
                 stop.append(t.id)
                 healthy -= 1
+            elif not t.healthy and healthy >= low:
+                stop.append(t.id)
 
     surplus = len(new) - desired
     if surplus > 0:  # scale in: the primary has more than it needs
