@@ -25,6 +25,14 @@ class Clock:
     def now(self) -> float:
         return self._now
 
+    # What a client is shown.  Engine times are "cloud seconds" (AWS's durations); a client
+    # reads times on its own clock.  Identity here; the real clock compresses them.
+    def to_client(self, when: float) -> float:
+        return when
+
+    def from_client(self, when: float) -> float:
+        return when
+
     def call_at(self, when: float, fn: Callable[[], None]) -> None:
         heapq.heappush(self._queue, (max(when, self._now), next(self._seq), fn))
 
@@ -83,6 +91,15 @@ class RealClock(Clock):
 
     def catch_up(self) -> None:
         self.run_until(self._target())
+
+    def to_client(self, when: float) -> float:
+        """The wall-clock moment at which cloud time `when` happened (or will happen): at speed
+        S a 40 s task start shows as 40/S s between createdAt and startedAt, and no timestamp a
+        client reads is ever ahead of its own clock, however long the session runs."""
+        return self._wall0 + (when - self._start) / self.speed
+
+    def from_client(self, when: float) -> float:
+        return self._start + (when - self._wall0) * self.speed
 
     def now(self) -> float:
         self.catch_up()

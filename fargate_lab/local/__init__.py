@@ -138,6 +138,7 @@ class Cloud:
         session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                         region_name=region)
         self.substrate = Boto3Substrate(session)
+        self.substrate.client_time = self.clock.to_client   # log events carry the tasks' own times
         self.engine = Engine(clock=self.clock, seed=seed, substrate=self.substrate,
                              catalog=catalog or ImageCatalog.with_demo_images(), timing=timing)
         self.wire = EcsWire(self.engine, self.lock, before_call=self.clock.catch_up)
@@ -166,8 +167,15 @@ class Cloud:
             self.advance(max(0.0, seconds))
 
     def now(self) -> _dt.datetime:
+        """Cloud time: it runs `speed` times faster than the wall clock under a real clock."""
         with self.lock:
             return _dt.datetime.fromtimestamp(self.clock.now(), _dt.timezone.utc)
+
+    def cloud_seconds(self, shown: "_dt.datetime | float") -> float:
+        """A timestamp from a response (client time) as cloud epoch seconds, so durations read
+        from responses speak in AWS's seconds whatever the speed."""
+        seconds = shown.timestamp() if isinstance(shown, _dt.datetime) else float(shown)
+        return self.clock.from_client(seconds)
 
     def run_until(self, predicate: Callable[[], bool], timeout: float = 3600, step: float = 1.0) -> bool:
         """Advance in `step`s until `predicate()` holds; False if `timeout` cloud seconds pass first."""

@@ -34,6 +34,7 @@ class Boto3Substrate:
         self._known_subnets: dict[tuple[str, str], str] = {}
         self._known_groups: set[tuple[str, str]] = set()
         self._addresses_in_use: set[tuple[str, str]] = set()   # (region, private IP) of live task ENIs
+        self.client_time = lambda when: when   # cloud time -> the time clients are shown (clock.to_client)
 
     def client(self, service: str, region: str):
         key = (service, region)
@@ -173,7 +174,8 @@ class Boto3Substrate:
                         raise
                 self._streams.add((region, group, stream))
             wall = time.time()
-            events = [{"timestamp": int(1000 * min(max(t, wall - LOG_PAST_LIMIT), wall + LOG_FUTURE_LIMIT)),
+            events = [{"timestamp": int(1000 * min(max(self.client_time(t), wall - LOG_PAST_LIMIT),
+                                                    wall + LOG_FUTURE_LIMIT)),
                        "message": line} for t, line in lines]
             logs.put_log_events(logGroupName=group, logStreamName=stream, logEvents=events)
         except ClientError:

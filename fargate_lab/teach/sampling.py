@@ -158,12 +158,15 @@ class ServiceReader:
 # -- API answers -> plain data --------------------------------------------------------------
 
 def epoch(value) -> float | None:
-    """boto3 datetimes (or epoch numbers) as epoch seconds."""
+    """boto3 datetimes (or epoch numbers) as epoch seconds of cloud time (the local cloud shows
+    wall-clock times; its own clock runs `speed` times faster)."""
     if value is None:
         return None
-    if isinstance(value, _dt.datetime):
-        return value.timestamp()
-    return float(value)
+    from .. import local
+    cloud = local.current()
+    if cloud is not None:
+        return cloud.cloud_seconds(value)
+    return value.timestamp() if isinstance(value, _dt.datetime) else float(value)
 
 
 def short_task_definition(arn: str) -> str:

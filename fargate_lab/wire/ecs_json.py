@@ -14,6 +14,7 @@ import uuid
 from typing import Callable
 
 from ..engine.errors import EcsError
+from . import timestamps
 from .validate import check_error, check_output, service_model
 
 TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113."
@@ -32,6 +33,8 @@ class EcsWire:
         self.calls = 0
         self._operations = set(service_model().operation_names)
         self._request_ids = 0
+        # a real clock faster than AWS: the client is shown wall-clock times (clock.to_client)
+        self.shift_times = getattr(engine.clock, "speed", 1.0) != 1.0
 
     def handle(self, region: str, target: str, body: bytes | str | None) -> tuple[int, dict, bytes]:
         operation = target.rsplit(".", 1)[-1]
@@ -50,7 +53,12 @@ class EcsWire:
                 self.before_call()
                 if not self.engine.supports(operation):
                     return self._unsupported(headers, operation)
+                model = service_model().operation_model(operation)
+                if self.shift_times:
+                    params = timestamps.convert(params, model.input_shape, self.engine.clock.from_client)
                 result = self.engine.call(region, operation, params)
+                if self.shift_times:
+                    result = timestamps.convert(result, model.output_shape, self.engine.clock.to_client)
         except EcsError as e:
             return self._error(headers, operation, e.code, e.message)
         except Exception as e:  # a bug of ours must not leak as a Python exception through boto3
