@@ -146,7 +146,7 @@ def test_run_task_errors_leave_nothing_behind(ecs, ec2, subnets):
         assert error_of(ecs.run_task, cluster="c", **kwargs) == expected
     ecs.deregister_task_definition(taskDefinition=td)
     assert error_of(ecs.run_task, cluster="c", taskDefinition=td, launchType="FARGATE",
-                    networkConfiguration=network(subnets)) == ("ClientException", "TaskDefinition is inactive")
+                    networkConfiguration=network(subnets)) == ("InvalidParameterException", "TaskDefinition is inactive")
     assert ecs.list_tasks(cluster="c", desiredStatus="STOPPED")["taskArns"] == []
     assert ecs.list_tasks(cluster="c")["taskArns"] == []
     assert len(ec2.describe_network_interfaces()["NetworkInterfaces"]) == enis_before

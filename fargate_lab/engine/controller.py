@@ -42,6 +42,8 @@ class ServiceController:
         breaker = service.config.get("deploymentCircuitBreaker", {})
         dep.breaker_status = "MONITORING" if breaker.get("enable") else "DISABLED"
         for old in service.deployments:
+            if old.status == "PRIMARY" or old.keep:
+                old.keep = sum(t.deployment_id == old.id and not t.stopping for t in service.live.values())
             if old.status == "PRIMARY":
                 old.status, old.desired_count, old.updated_at = "ACTIVE", 0, now
                 if old.rollout_state == "IN_PROGRESS" and old.sd_status == "IN_PROGRESS":
@@ -81,12 +83,12 @@ class ServiceController:
                 service.impaired_reported = True
                 self._event(service, f"(service {service.name}) is unable to consistently start tasks successfully.")
         dep = self.deployments.get(task.deployment_id)
-        if not dep or dep.rollout_state != "IN_PROGRESS" or dep.breaker_satisfied or dep.status != "PRIMARY":
+        if not dep or dep.rollout_state != "IN_PROGRESS" or dep.status != "PRIMARY":
             return
         dep.failed_tasks += 1
         dep.updated_at = now
         breaker = dep.config.get("deploymentCircuitBreaker", {})
-        if breaker.get("enable") and dep.failed_tasks >= circuit_breaker_threshold(service.desired_count):
+        if breaker.get("enable") and dep.failed_tasks >= circuit_breaker_threshold(service.desired_count, breaker):
             self._trip(service, dep, rollback=bool(breaker.get("rollback")))
 
     def _trip(self, service: Service, dep: Deployment, rollback: bool) -> None:
@@ -95,19 +97,39 @@ class ServiceController:
         dep.rollout_reason = "ECS deployment circuit breaker: tasks failed to start."
         dep.updated_at, dep.breaker_status = now, "TRIGGERED"
         self._event(service, f"(service {service.name}) (deployment {dep.id}) deployment failed: tasks failed to start.")
-        target = None
-        if rollback:
-            done = [d for d in service.history if d is not dep and d.rollout_state == "COMPLETED"]
-            target = max(done, key=lambda d: d.completed_at) if done else None
+        target = self.rollback_target(service, dep) if rollback else None
         if target is None:
             dep.sd_status, dep.stopped_at = ("STOPPED" if not rollback else "ROLLBACK_FAILED"), now
             dep.sd_reason = dep.rollout_reason
             return
-        dep.status, dep.desired_count = "ACTIVE", 0
+        self._roll_back(service, dep, target, f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}.")
+
+    @staticmethod
+    def rollback_target(service: Service, dep: Deployment) -> Deployment | None:
+        """The most recent COMPLETED deployment other than `dep` (a rollback needs one, §3.4)."""
+        done = [d for d in service.history if d is not dep and d.rollout_state == "COMPLETED"]
+        return max(done, key=lambda d: d.completed_at) if done else None
+
+    def stop_deployment(self, service: Service, dep: Deployment, target: Deployment) -> None:
+        """StopServiceDeployment with ROLLBACK: the same path as the breaker's rollback."""
+        now = self.clock.now()
+        dep.rollout_state, dep.updated_at = "FAILED", now
+        dep.rollout_reason = f"ECS deployment {dep.id} stopped: rolling back to deploymentId {target.id}."
+        if dep.breaker_status == "MONITORING":
+            dep.breaker_status = "MONITORING_COMPLETE"
+        self._roll_back(service, dep, target, f"Service deployment stopped: rolling back to deploymentId {target.id}.")
+
+    def _roll_back(self, service: Service, dep: Deployment, target: Deployment, reason: str) -> None:
+        """`target` becomes PRIMARY again (same id, IN_PROGRESS); `dep` stays listed, ACTIVE and
+        FAILED, until its tasks are gone and the rollback has settled."""
+        now = self.clock.now()
+        dep.status, dep.desired_count, dep.keep = "ACTIVE", 0, 0
         dep.sd_status, dep.rollback_started_at = "ROLLBACK_IN_PROGRESS", now
-        dep.rollback_reason = f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}."
+        dep.rollback_reason, dep.rollback_target = reason, target.id
+        target.complete_not_before = now + self._span(self.timing.rollback_settle)
+        self.clock.call_at(target.complete_not_before, lambda: self._dirty(service))
         target.status, target.rollout_state, target.desired_count = "PRIMARY", "IN_PROGRESS", service.desired_count
-        target.rollout_reason = target.rollback_reason = f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}."
+        target.rollout_reason = target.rollback_reason = reason
         target.updated_at = now
         service.deployments[:] = [target] + [d for d in service.deployments if d is not target]
         service.task_definition = target.task_definition
@@ -140,8 +162,11 @@ class ServiceController:
             if healthy and not t.became_healthy:
                 t.became_healthy = True
                 dep = self.deployments.get(t.deployment_id)
-                if dep and dep.rollout_state == "IN_PROGRESS" and not dep.breaker_satisfied:
-                    dep.breaker_satisfied, dep.failed_tasks = True, 0
+                # resetOnHealthyTask (default true): a healthy task starts the count again
+                # (consecutive failures); false keeps counting every failure (cumulative)
+                if dep and dep.rollout_state == "IN_PROGRESS" and \
+                        dep.config.get("deploymentCircuitBreaker", {}).get("resetOnHealthyTask", True):
+                    dep.failed_tasks = 0
             failing = t.health_status() == "UNHEALTHY" or any(g.state == "unhealthy" for g in t.targets)
             views.append(TaskView(t.id, t.deployment_id, t.last_status == "RUNNING", healthy,
                                   t.availability_zone or "", failing))
@@ -154,7 +179,11 @@ class ServiceController:
         cfg = service.config
         step = plan(service.desired_count, cfg.get("minimumHealthyPercent", 100), cfg.get("maximumPercent", 200),
                     primary.id, views, can_launch=placeable and not throttled and not failed,
-                    can_replace_old=not failed)
+                    can_replace_old=not failed, keep={d.id: d.keep for d in service.deployments[1:]},
+                    can_launch_old=placeable)
+        for t in step.retired:
+            dep = self.deployments.get(service.live[t].deployment_id)
+            dep.keep = max(0, dep.keep - 1)
 
         if step.stop:
             stopping = [service.live[i] for i in step.stop]
@@ -163,11 +192,13 @@ class ServiceController:
             for t in stopping:
                 self.stop_task(t, "ServiceSchedulerInitiated",
                                f"Scaling activity initiated by (deployment {t.deployment_id})")
-        if step.launch:
+        if step.launch or step.replace:
             per_subnet: dict[str | None, int] = {}
             for t in service.live.values():
                 per_subnet[t.subnet_id] = per_subnet.get(t.subnet_id, 0) + 1
-            started = [self._launch_service_task(service, per_subnet) for _ in range(step.launch)]
+            started = [self._launch_service_task(service, per_subnet, self.deployments[d])
+                       for d, count in step.replace for _ in range(count)]
+            started += [self._launch_service_task(service, per_subnet) for _ in range(step.launch)]
             message = (f"(service {service.name}) has started {len(started)} tasks: "
                        + " ".join(f"(task {t.id})" for t in started) + ".")
             replaced = min(service.unhealthy_replacements, len(started))
@@ -195,7 +226,7 @@ class ServiceController:
         mine_healthy = all(health.get(t.id, False) for t in mine)  # tasks launched just now are not
         others_left = any(t.deployment_id != primary.id and t.last_status not in GONE for t in live)
         if (primary.rollout_state == "IN_PROGRESS" and len(mine) == service.desired_count and not others_left
-                and mine_healthy):
+                and mine_healthy and self.clock.now() >= primary.complete_not_before):
             self._complete(service, primary)
         steady = (len(service.deployments) == 1 and primary.rollout_state == "COMPLETED"
                   and sum(t.last_status == "RUNNING" for t in live) == service.desired_count
@@ -205,22 +236,22 @@ class ServiceController:
             self._event(service, f"(service {service.name}) has reached a steady state.")
         service.steady = steady
 
-    def _launch_service_task(self, service: Service, per_subnet: dict) -> Task:
-        """Start one task of the PRIMARY deployment in the subnet (AZ) with the fewest."""
-        primary = service.primary
-        subnets = service.network["awsvpcConfiguration"]["subnets"] if service.network else []
+    def _launch_service_task(self, service: Service, per_subnet: dict, deployment: Deployment | None = None) -> Task:
+        """Start one task of `deployment` (the PRIMARY by default) in the subnet (AZ) with the fewest."""
+        dep = deployment or service.primary
+        subnets = dep.network["awsvpcConfiguration"]["subnets"] if dep.network else []
         subnet = min(subnets, key=lambda s: per_subnet.get(s, 0)) if subnets else None  # first wins ties
         per_subnet[subnet] = per_subnet.get(subnet, 0) + 1
         tags = {}
         if service.propagate_tags == "SERVICE":
             tags.update(service.tags)
         elif service.propagate_tags == "TASK_DEFINITION":
-            tags.update(primary.task_definition.tags)
+            tags.update(dep.task_definition.tags)
         task = self._create_task(
-            service.cluster, service.region, primary.task_definition, launch=self._service_launch(service),
-            network=service.network, subnet=subnet, group=f"service:{service.name}", started_by=primary.id,
+            service.cluster, service.region, dep.task_definition, launch=self._service_launch(service),
+            network=dep.network, subnet=subnet, group=f"service:{service.name}", started_by=dep.id,
             tags=tags)
-        task.service, task.deployment_id = service, primary.id
+        task.service, task.deployment_id = service, dep.id
         service.live[task.id] = task
         return task
 

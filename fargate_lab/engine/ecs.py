@@ -30,6 +30,7 @@ NAME = re.compile(r"^[a-zA-Z0-9_-]{1,255}$")
 DEFAULT_DEPLOYMENT_CONFIG = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
     "maximumPercent": 200, "minimumHealthyPercent": 100,
+    "strategy": "ROLLING", "bakeTimeInMinutes": 0,   # shown by AWS on every rolling service (2025+)
 }
 CLUSTER_NOT_FOUND = ("ClusterNotFoundException", "Cluster not found.")
 
@@ -452,18 +453,22 @@ class Engine(TaskLifecycle, ServiceController):
                                         "assignPublicIp": vpc.get("assignPublicIp", "DISABLED")}}
 
     def _create_task(self, cluster, region, td, launch, network, subnet, group, started_by, tags,
-                     overrides=None) -> Task:
+                     overrides=None, execute_command=None) -> Task:
         task_id = self.ids.task_id()
         containers = [ContainerState(definition=c, behaviour=self.catalog.lookup(c["image"]),
                                      arn=self._arn(region, "container", f"{cluster.name}/{task_id}/{self.ids.uuid()}"),
                                      runtime_id=f"{task_id}-{self.ids.rng.randrange(10**9, 10**10)}")
                      for c in td.containers]
         zone = self.zones.get(subnet) if subnet else None
+        if execute_command is None:   # a service's task: the service's enableExecuteCommand
+            owner = cluster.services.get(group.split(":", 1)[1]) if group.startswith("service:") else None
+            execute_command = bool(owner and owner.execute_command)
         task = Task(id=task_id, arn=self._arn(region, "task", f"{cluster.name}/{task_id}"), cluster=cluster,
                     region=region, definition=td, containers=containers, launch_type=launch[0],
                     capacity_provider=launch[1] or ("FARGATE" if launch[0] == "FARGATE" else None),
                     group=group, started_by=started_by, created_at=self.clock.now(), network=network,
                     overrides=overrides or {}, tags=tags, subnet_id=subnet, availability_zone=zone,
+                    execute_command=execute_command,
                     attachment_id=self.ids.uuid())
         cluster.tasks[task_id] = task
         self._begin_task(task)
@@ -471,7 +476,9 @@ class Engine(TaskLifecycle, ServiceController):
 
     def op_RunTask(self, region, p):
         cluster = self._cluster(region, p.get("cluster"))
-        td = self._runnable_definition(region, p["taskDefinition"])
+        td = self._task_definition(region, p["taskDefinition"], client_error("TaskDefinition not found."))
+        if td.status != "ACTIVE":   # RunTask answers InvalidParameterException here (UpdateService: ClientException)
+            raise invalid_parameter("TaskDefinition is inactive")
         count = p.get("count", 1)
         if not 1 <= count <= 10:
             raise invalid_parameter("count must be between 1 and 10.")
@@ -486,10 +493,11 @@ class Engine(TaskLifecycle, ServiceController):
         tags = self._tags(p.get("tags", []))
         if p.get("propagateTags") == "TASK_DEFINITION":
             tags = {**td.tags, **tags}
-        overrides = {k: v for k, v in (p.get("overrides") or {}).items() if k != "containerOverrides"}
+        overrides = dict(p.get("overrides") or {})   # kept as given, containerOverrides included
         tasks = [self._create_task(cluster, region, td, launch, network, self.ids.rng.choice(subnets), group,
-                                   p.get("startedBy"), tags, overrides) for _ in range(count)]
-        return {"tasks": [t.render(include_tags=True) for t in tasks], "failures": []}
+                                   p.get("startedBy"), tags, overrides, bool(p.get("enableExecuteCommand")))
+                 for _ in range(count)]
+        return {"tasks": [t.render(include_tags=True, at_start=True) for t in tasks], "failures": []}
 
     def op_StartTask(self, region, p):
         self._cluster(region, p.get("cluster"))
@@ -564,6 +572,18 @@ class Engine(TaskLifecycle, ServiceController):
         breaker = config.get("deploymentCircuitBreaker")
         if breaker is not None and ("enable" not in breaker or "rollback" not in breaker):
             raise invalid_parameter("deploymentCircuitBreaker needs both enable and rollback.")
+        threshold = (breaker or {}).get("thresholdConfiguration")
+        if threshold is not None:
+            kind, value = threshold.get("type"), threshold.get("value")
+            if kind not in ("COUNT", "BOUNDED_PERCENT", "UNBOUNDED_PERCENT") or not isinstance(value, int):
+                raise invalid_parameter("deploymentCircuitBreaker.thresholdConfiguration needs a type "
+                                        "(COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT) and an integer value.")
+            if kind != "COUNT" and not 1 <= value <= 100:
+                raise invalid_parameter(f"deploymentCircuitBreaker.thresholdConfiguration.value must be between "
+                                        f"1 and 100 for {kind}, not {value}.")
+            if kind == "COUNT" and value < 1:
+                raise invalid_parameter("deploymentCircuitBreaker.thresholdConfiguration.value must be at least 1 "
+                                        "for COUNT.")
         return config
 
     def _load_balancers(self, region: str, td: TaskDefinition, lbs: list[dict]) -> list[dict]:
@@ -624,10 +644,11 @@ class Engine(TaskLifecycle, ServiceController):
             created_by=f"arn:aws:iam::{self.account}:root", tags=self._tags(p.get("tags", [])),
             propagate_tags=p.get("propagateTags", "NONE"), managed_tags=p.get("enableECSManagedTags", False),
             execute_command=p.get("enableExecuteCommand", False),
+            az_rebalancing=p.get("availabilityZoneRebalancing", "ENABLED"),
             platform_version=p.get("platformVersion", "LATEST"))
         cluster.services[name] = service
         self._new_deployment(service, first=True)
-        return {"service": service.render(include_tags=True)}
+        return {"service": service.render(include_tags=True, fresh=service.primary.id)}
 
     def _active_service(self, region: str, p: dict) -> Service:
         cluster = self._cluster(region, p.get("cluster"))
@@ -662,7 +683,8 @@ class Engine(TaskLifecycle, ServiceController):
             service.launch_type = None if service.capacity_strategy else service.launch_type
         for key, attr in (("platformVersion", "platform_version"), ("healthCheckGracePeriodSeconds", "grace_period"),
                           ("propagateTags", "propagate_tags"), ("enableECSManagedTags", "managed_tags"),
-                          ("enableExecuteCommand", "execute_command")):
+                          ("enableExecuteCommand", "execute_command"),
+                          ("availabilityZoneRebalancing", "az_rebalancing")):
             if p.get(key) is not None:
                 setattr(service, attr, p[key])
         if p.get("desiredCount") is not None:
@@ -670,11 +692,13 @@ class Engine(TaskLifecycle, ServiceController):
             if service.primary.status == "PRIMARY":
                 service.primary.desired_count = p["desiredCount"]
                 service.primary.updated_at = self.clock.now()
+        fresh, before = None, {d.id: d.desired_count for d in service.deployments}
         if changed:
             self._new_deployment(service)
+            fresh = service.primary.id
         else:
             self._dirty(service)
-        return {"service": service.render()}
+        return {"service": service.render(fresh=fresh, before=before if fresh else None)}
 
     def op_DeleteService(self, region, p):
         cluster = self._cluster(region, p.get("cluster"))
@@ -713,21 +737,26 @@ class Engine(TaskLifecycle, ServiceController):
         return {"serviceArns": page, **({"nextToken": token} if token else {})}
 
     # -- service deployments (the 2024 API) -----------------------------------
+    @staticmethod
+    def _revision_summary(service: Service, dep: Deployment) -> dict:
+        """A revision's counts now (the model calls it a snapshot): requested, RUNNING, pending."""
+        mine = [t for t in service.live.values() if t.deployment_id == dep.id]
+        return {"arn": service.revision_arn(dep.id), "requestedTaskCount": dep.desired_count,
+                "runningTaskCount": sum(t.last_status == "RUNNING" for t in mine),
+                "pendingTaskCount": sum(t.last_status in PENDING_STATES for t in mine)}
+
     def _service_deployment(self, service: Service, dep: Deployment) -> dict:
         out = {
             "serviceDeploymentArn": service.deployment_arn(dep.id), "serviceArn": service.arn,
             "clusterArn": service.cluster.arn, "createdAt": dep.created_at, "startedAt": dep.started_at,
             "updatedAt": dep.updated_at, "status": dep.sd_status,
-            "targetServiceRevision": {"arn": service.revision_arn(dep.id), "requestedTaskCount": dep.desired_count,
-                                      "runningTaskCount": sum(t.last_status == "RUNNING" and t.deployment_id == dep.id
-                                                              for t in service.live.values()),
-                                      "pendingTaskCount": sum(t.last_status in PENDING_STATES
-                                                              and t.deployment_id == dep.id for t in service.live.values())},
-            "sourceServiceRevisions": [{"arn": service.revision_arn(i), "requestedTaskCount": 0,
-                                        "runningTaskCount": 0, "pendingTaskCount": 0} for i in dep.source_ids],
+            "targetServiceRevision": self._revision_summary(service, dep),
+            "sourceServiceRevisions": [self._revision_summary(service, self.deployments[i])
+                                       for i in dep.source_ids if i in self.deployments],
             "deploymentConfiguration": dep.config,
             "deploymentCircuitBreaker": {"status": dep.breaker_status, "failureCount": dep.failed_tasks,
-                                         "threshold": circuit_breaker_threshold(service.desired_count)},
+                                         "threshold": circuit_breaker_threshold(
+                                             service.desired_count, dep.config.get("deploymentCircuitBreaker"))},
         }
         if dep.finished_at is not None:
             out["finishedAt"] = dep.finished_at
@@ -737,7 +766,7 @@ class Engine(TaskLifecycle, ServiceController):
             out["statusReason"] = dep.sd_reason
         if dep.rollback_started_at is not None:
             out["rollback"] = {"reason": dep.rollback_reason, "startedAt": dep.rollback_started_at,
-                               "serviceRevisionArn": service.revision_arn(service.primary.id)}
+                               "serviceRevisionArn": service.revision_arn(dep.rollback_target or service.primary.id)}
         return out
 
     def op_ListServiceDeployments(self, region, p):
@@ -778,6 +807,24 @@ class Engine(TaskLifecycle, ServiceController):
             else:
                 failures.append({"arn": arn, "reason": "MISSING"})
         return {"serviceDeployments": out, "failures": failures}
+
+    def op_StopServiceDeployment(self, region, p):
+        found = self._find_by_deployment_arn(region, p["serviceDeploymentArn"])
+        if not found:
+            raise EcsError("ServiceDeploymentNotFoundException",
+                           f"The service deployment {p['serviceDeploymentArn']} does not exist.")
+        service, dep = found
+        stop_type = p.get("stopType", "ROLLBACK")
+        if stop_type != "ROLLBACK":
+            raise invalid_parameter(f"stopType {stop_type} is not supported for this deployment; use ROLLBACK.")
+        if dep.sd_status != "IN_PROGRESS" or dep is not service.primary:
+            raise EcsError("ConflictException", f"The service deployment is {dep.sd_status}; only an IN_PROGRESS "
+                                                "service deployment can be stopped.")
+        target = self.rollback_target(service, dep)
+        if target is None:
+            raise EcsError("ConflictException", "There is no COMPLETED service deployment to roll back to.")
+        self.stop_deployment(service, dep, target)
+        return {"serviceDeploymentArn": service.deployment_arn(dep.id)}
 
     def op_DescribeServiceRevisions(self, region, p):
         out, failures = [], []

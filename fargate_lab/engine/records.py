@@ -5,6 +5,7 @@ Responses are dicts named as the ECS API names them; times are epoch seconds
 """
 from __future__ import annotations
 
+import hashlib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,6 +148,7 @@ class Task:
     network: dict | None = None
     overrides: dict = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
+    execute_command: bool = False     # enableExecuteCommand as the task was started with
     service: "Service | None" = None
     deployment_id: str | None = None
     platform_version: str = "1.4.0"
@@ -184,23 +186,31 @@ class Task:
             return "UNKNOWN"
         return "HEALTHY"
 
-    def render(self, include_tags: bool = False) -> dict[str, Any]:
+    def render(self, include_tags: bool = False, at_start: bool = False) -> dict[str, Any]:
+        """at_start: the RunTask response, which (on AWS, 2023-2025 recordings) shows neither
+        connectivity nor healthStatus, nor the containers' healthStatus/networkBindings."""
         td = self.definition
+        given = {o.get("name"): o for o in self.overrides.get("containerOverrides", [])}
+        overrides = {k: v for k, v in self.overrides.items() if k != "containerOverrides"}
         out: dict[str, Any] = {
             "taskArn": self.arn, "clusterArn": self.cluster.arn,
             "taskDefinitionArn": td.arn, "group": self.group,
             "lastStatus": self.last_status, "desiredStatus": self.desired_status,
             "launchType": self.launch_type, "platformVersion": self.platform_version,
-            "platformFamily": "Linux", "cpu": td.body.get("cpu", "0"), "memory": td.body.get("memory", "0"),
+            "platformFamily": "Linux", "cpu": str(overrides.get("cpu", td.body.get("cpu", "0"))),
+            "memory": str(overrides.get("memory", td.body.get("memory", "0"))),
             "createdAt": self.created_at, "version": self.version,
-            "healthStatus": self.health_status(), "connectivity": "CONNECTED" if self.connectivity_at else "DISCONNECTED",
-            "overrides": {"containerOverrides": [{"name": c.name} for c in self.containers], "inferenceAcceleratorOverrides": [],
-                          **self.overrides},
-            "containers": [self._render_container(c) for c in self.containers],
+            # AWS echoes each container override as given ({name} for containers without one)
+            "overrides": {"containerOverrides": [given.get(c.name, {"name": c.name}) for c in self.containers],
+                          "inferenceAcceleratorOverrides": [], **overrides},
+            "containers": [self._render_container(c, at_start) for c in self.containers],
             "attachments": [], "attributes": [{"name": "ecs.cpu-architecture", "value": "x86_64"}],
-            "enableExecuteCommand": False, "ephemeralStorage": {"sizeInGiB": 20},
+            "enableExecuteCommand": self.execute_command, "ephemeralStorage": {"sizeInGiB": 20},
             "fargateEphemeralStorage": {"sizeInGiB": 20}, "tags": [],
         }
+        if not at_start:
+            out["healthStatus"] = self.health_status()
+            out["connectivity"] = "CONNECTED" if self.connectivity_at else "DISCONNECTED"
         if self.capacity_provider:
             out["capacityProviderName"] = self.capacity_provider
         if self.started_by:
@@ -227,15 +237,18 @@ class Task:
             out["tags"] = tag_list(self.tags)
         return out
 
-    def _render_container(self, c: ContainerState) -> dict[str, Any]:
+    def _render_container(self, c: ContainerState, at_start: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
             "containerArn": c.arn, "taskArn": self.arn, "name": c.name, "image": c.definition["image"],
-            "lastStatus": c.last_status, "networkBindings": [], "networkInterfaces": [],
-            "healthStatus": c.health_status, "cpu": str(c.definition.get("cpu", 0)),
+            "lastStatus": c.last_status, "networkInterfaces": [], "cpu": str(c.definition.get("cpu", 0)),
         }
+        if not at_start:
+            out["networkBindings"] = []
+            out["healthStatus"] = c.health_status
         if c.last_status != "PENDING":
             out["runtimeId"] = c.runtime_id
-            out["imageDigest"] = "sha256:" + (c.runtime_id * 2)[:64]
+            # a digest of the image reference: sha256 + 64 hex, stable per image, as AWS shows it
+            out["imageDigest"] = "sha256:" + hashlib.sha256(c.definition["image"].encode()).hexdigest()
         if self.eni:
             out["networkInterfaces"] = [{"attachmentId": self.attachment_id, "privateIpv4Address": self.eni.private_ip}]
         if "memory" in c.definition:
@@ -265,7 +278,6 @@ class Deployment:
     rollout_reason: str = ""
     failed_tasks: int = 0
     updated_at: float = 0.0
-    breaker_satisfied: bool = False   # a task became healthy: failures stop counting
     started_at: float | None = None
     finished_at: float | None = None
     stopped_at: float | None = None
@@ -275,14 +287,19 @@ class Deployment:
     source_ids: list[str] = field(default_factory=list)
     rollback_started_at: float | None = None
     rollback_reason: str | None = None
+    rollback_target: str | None = None  # the deployment this one rolled back to
+    complete_not_before: float = 0.0    # a rollback settles no sooner (Timing.rollback_settle)
+    keep: int = 0                       # once superseded: tasks it may still run (replaced on its revision)
     breaker_status: str = "MONITORING"
     deadlock_reported: bool = False
 
-    def render(self, tasks: list[Task]) -> dict[str, Any]:
+    def render(self, tasks: list[Task], fresh: bool = False, desired: int | None = None) -> dict[str, Any]:
+        """fresh: the deployment was created by the call being answered; AWS's CreateService and
+        UpdateService responses show it with desiredCount 0 (the scheduler has not sized it yet)."""
         mine = [t for t in tasks if t.deployment_id == self.id]
         out: dict[str, Any] = {
             "id": self.id, "status": self.status, "taskDefinition": self.task_definition.arn,
-            "desiredCount": self.desired_count,
+            "desiredCount": 0 if fresh else self.desired_count if desired is None else desired,
             "pendingCount": sum(t.last_status in PENDING_STATES for t in mine),
             "runningCount": sum(t.last_status == "RUNNING" for t in mine),
             "failedTasks": self.failed_tasks, "createdAt": self.created_at, "updatedAt": self.updated_at,
@@ -325,6 +342,7 @@ class Service:
     propagate_tags: str = "NONE"
     managed_tags: bool = False
     execute_command: bool = False
+    az_rebalancing: str = "ENABLED"   # availabilityZoneRebalancing (ENABLED by default on create since 2025)
     platform_version: str = "LATEST"
     status: str = "ACTIVE"
     deployments: list[Deployment] = field(default_factory=list)   # PRIMARY first
@@ -343,8 +361,13 @@ class Service:
     def primary(self) -> Deployment:
         return self.deployments[0]
 
-    def render(self, include_tags: bool = False) -> dict[str, Any]:
+    def render(self, include_tags: bool = False, fresh: str | None = None,
+               before: dict[str, int] | None = None) -> dict[str, Any]:
+        """fresh: the id of a deployment created by the call being answered (see Deployment.render);
+        before: the desired counts the other deployments had before that call, which AWS's response
+        still shows (the scheduler has not resized them yet)."""
         tasks = list(self.live.values())
+        deployments = [d.render(tasks, fresh=d.id == fresh, desired=(before or {}).get(d.id)) for d in self.deployments]
         out: dict[str, Any] = {
             "serviceArn": self.arn, "serviceName": self.name, "clusterArn": self.cluster.arn,
             "loadBalancers": self.load_balancers, "serviceRegistries": [], "status": self.status,
@@ -353,14 +376,18 @@ class Service:
             "pendingCount": sum(t.last_status in PENDING_STATES for t in tasks),
             "platformVersion": self.platform_version, "platformFamily": "Linux",
             "taskDefinition": self.task_definition.arn, "deploymentConfiguration": self.config,
-            "deployments": [d.render(tasks) for d in self.deployments],
+            "deployments": deployments,
+            "currentServiceRevisions": [{"arn": self.revision_arn(d["id"]), "requestedTaskCount": d["desiredCount"],
+                                         "runningTaskCount": d["runningCount"], "pendingTaskCount": d["pendingCount"]}
+                                        for d in deployments],
             "roleArn": f"arn:aws:iam::{self.arn.split(':')[4]}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS",
             "events": [{"id": e.id, "createdAt": e.created_at, "message": e.message} for e in reversed(self.events)],
             "createdAt": self.created_at, "placementConstraints": [], "placementStrategy": [],
             "schedulingStrategy": "REPLICA", "deploymentController": {"type": "ECS"},
             "createdBy": self.created_by, "enableECSManagedTags": self.managed_tags,
             "propagateTags": self.propagate_tags, "enableExecuteCommand": self.execute_command,
-            "availabilityZoneRebalancing": "DISABLED",
+            "availabilityZoneRebalancing": self.az_rebalancing, "resourceManagementType": "CUSTOMER",
+            "healthCheckGracePeriodSeconds": self.grace_period,
         }
         if self.launch_type:
             out["launchType"] = self.launch_type
@@ -368,12 +395,8 @@ class Service:
             out["capacityProviderStrategy"] = self.capacity_strategy
         if self.network:
             out["networkConfiguration"] = self.network
-        if self.load_balancers:
-            out["healthCheckGracePeriodSeconds"] = self.grace_period
-        if self.deployments:
-            out["currentServiceDeployment"] = self.deployment_arn(self.primary.id)
-        if include_tags:
-            out["tags"] = tag_list(self.tags)
+        if include_tags and self.tags:
+            out["tags"] = tag_list(self.tags)   # AWS omits the key when the service has no tags
         return out
 
     def deployment_arn(self, deployment_id: str) -> str:

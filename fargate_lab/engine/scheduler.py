@@ -27,6 +27,8 @@ class Plan:
     stop: tuple[str, ...] = ()
     launch: int = 0
     deadlocked: bool = False  # unfinished, nothing can move: the config-deadlock event
+    retired: tuple[str, ...] = ()                   # old tasks among `stop` that scale their revision down
+    replace: tuple[tuple[str, int], ...] = ()       # (old deployment, tasks to start on its own revision)
 
 
 def limits(desired: int, minimum_healthy_percent: int, maximum_percent: int) -> tuple[int, int]:
@@ -46,50 +48,77 @@ def _stop_order(tasks: list[TaskView]) -> list[TaskView]:
 
 def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
          primary: str, tasks: list[TaskView], can_launch: bool = True,
-         can_replace_old: bool = True) -> Plan:
+         can_replace_old: bool = True, keep: dict[str, int] | None = None,
+         can_launch_old: bool = True) -> Plan:
     """Decide one scheduler step.
 
     `tasks` are the service's tasks whose desiredStatus is RUNNING, in a stable
     (seeded) order; `primary` is the PRIMARY deployment's id.  `can_launch` is
     False while the primary deployment is FAILED or launches are throttled;
     `can_replace_old` is False when a failed deployment without rollback must
-    leave the previous tasks alone.
+    leave the previous tasks alone.  `keep` says how many tasks each older
+    deployment still has a claim to: since November 2025 a task of an older
+    revision that dies or turns unhealthy during a rollout is replaced on its own
+    revision (ecs-2026.md §1.6), within the same limits.
     """
     low, high = limits(desired, minimum_healthy_percent, maximum_percent)
+    keep = dict(keep or {})
     new = [t for t in tasks if t.deployment == primary]
     old = [t for t in tasks if t.deployment != primary]
     healthy = sum(t.healthy for t in tasks)
     stop: list[str] = []
+    retired: list[str] = []
 
-    if can_replace_old:
-        # The floor is about tasks that stay RUNNING: a task that has not started yet, or has
-        # failed a check, may go; a RUNNING task not yet *counted* as healthy (the 40 s rule, a
-        # target still `initial`) is no less RUNNING, so it goes only while the counted ones
-        # alone keep the floor, exactly like a healthy one.
-        for t in _stop_order(old):
-            if not t.running or t.failing:
-                stop.append(t.id)
-            elif t.healthy and healthy - 1 >= low:
-                stop.append(t.id)
-                healthy -= 1
-            elif not t.healthy and healthy >= low:
-                stop.append(t.id)
+    # The floor is about tasks that stay RUNNING.  A task that failed a check is replaced.  A
+    # task not yet *counted* as healthy (still starting, the 40 s rule, a target still
+    # `initial`) is no less there than a healthy one: it is retired only while the counted
+    # ones alone keep the floor.
+    for t in _stop_order(old):
+        if t.failing:
+            stop.append(t.id)
+        elif not can_replace_old:
+            continue
+        elif t.healthy and healthy - 1 >= low:
+            retired.append(t.id)
+            healthy -= 1
+        elif not t.healthy and healthy >= low:
+            retired.append(t.id)
+    stop += retired
+    for t in old:
+        if t.id in retired:
+            keep[t.deployment] = max(0, keep.get(t.deployment, 0) - 1)
 
     surplus = len(new) - desired
     if surplus > 0:  # scale in: the primary has more than it needs
         for t in _stop_order(new)[:surplus]:
             stop.append(t.id)
 
+    room = high - (len(tasks) - len(stop))
+    replace = []
+    if can_launch_old:
+        for deployment, claim in keep.items():
+            alive = sum(t.deployment == deployment and t.id not in stop for t in old)
+            count = max(0, min(claim - alive, room))
+            if count:
+                replace.append((deployment, count))
+                room -= count
     remaining_new = len(new) - max(surplus, 0)
-    active_after = len(tasks) - len(stop)
-    launch = max(0, min(desired - remaining_new, high - active_after)) if can_launch else 0
+    launch = max(0, min(desired - remaining_new, room)) if can_launch else 0
 
     unfinished = bool(old) or remaining_new < desired
     settled = all(t.healthy for t in tasks)  # nothing in flight that could unblock it
-    deadlocked = unfinished and can_launch and launch == 0 and not stop and settled and bool(tasks)
-    return Plan(stop=tuple(stop), launch=launch, deadlocked=deadlocked)
+    deadlocked = unfinished and can_launch and launch == 0 and not stop and not replace and settled and bool(tasks)
+    return Plan(stop=tuple(stop), launch=launch, deadlocked=deadlocked, retired=tuple(retired),
+                replace=tuple(replace))
 
 
-def circuit_breaker_threshold(desired: int) -> int:
-    """clamp(ceil(0.5 × desired), 3, 200): ecs-behaviour.md §3.2."""
-    return min(max(math.ceil(0.5 * desired), 3), 200)
+def circuit_breaker_threshold(desired: int, breaker: dict | None = None) -> int:
+    """Failures that trip the breaker (ecs-behaviour.md §3.2; the July 2026 settings from the
+    model's ThresholdConfiguration).  Percent types multiply `value` by the latest desired
+    count; BOUNDED_PERCENT (the default, 50) is then held within 3..200, COUNT is `value` as is."""
+    threshold = (breaker or {}).get("thresholdConfiguration") or {}
+    kind, value = threshold.get("type", "BOUNDED_PERCENT"), threshold.get("value", 50)
+    if kind == "COUNT":
+        return max(1, value)
+    count = math.ceil(value / 100 * desired)
+    return max(count, 1) if kind == "UNBOUNDED_PERCENT" else min(max(count, 3), 200)

@@ -14,6 +14,9 @@ class Timing:
     failed_pull: tuple[float, float] = (15.0, 20.0)      # pull retries before CannotPullContainerError
     scheduler_reaction: float = 1.0                       # service scheduler tick after a change
     deployment_start: tuple[float, float] = (4.0, 11.0)  # UpdateService -> first task created
+    # breaker trip -> rollback COMPLETED at the earliest; fitted around the one public 2026
+    # record (79 s, ecs-behaviour.md §3.3), so a client polling every 5-15 s sees FAILED
+    rollback_settle: tuple[float, float] = (65.0, 90.0)
     stopped_task_visible: float = 3600.0                  # then DescribeTasks says MISSING
     no_check_health_delay: float = 40.0                   # the 40 s rule (no LB, no health check)
     target_checks_to_healthy: int = 1                     # ALB: passing checks before healthy (§2.3)
@@ -25,6 +28,7 @@ class Timing:
         return replace(self, provisioning=s(self.provisioning), activating=s(self.activating),
                        stopping=s(self.stopping), deprovisioning=s(self.deprovisioning),
                        failed_pull=s(self.failed_pull), deployment_start=s(self.deployment_start),
+                       rollback_settle=s(self.rollback_settle),
                        scheduler_reaction=self.scheduler_reaction * factor, scale=self.scale * factor)
 
 

@@ -1,0 +1,159 @@
+"""ECS deployment features of 2025-26, through plain boto3: the configurable circuit breaker
+(thresholdConfiguration, resetOnHealthyTask), StopServiceDeployment with ROLLBACK, and the
+per-revision counts of service deployments (ecs-2026.md §1.1, §1.4, §1.5)."""
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from fargate_lab import local
+
+from .test_services import create, demo, describe, stable  # noqa: F401  (demo is a fixture)
+
+
+def service_deployments(ecs):
+    arns = [d["serviceDeploymentArn"] for d in
+            ecs.list_service_deployments(cluster="demo", service="web")["serviceDeployments"]]
+    return ecs.describe_service_deployments(serviceDeploymentArns=arns)["serviceDeployments"]
+
+
+def failed_after(ecs, demo, breaker, desired=4):
+    """Deploy the crash image to a stable service; return how many failures tripped the breaker."""
+    create(ecs, demo, desired=desired, config={"deploymentCircuitBreaker": breaker})
+    stable(ecs)
+    ecs.update_service(cluster="demo", service="web", taskDefinition=demo["crash"])
+    for _ in range(720):
+        local.sleep(5)
+        for d in describe(ecs)["deployments"]:
+            if d["rolloutState"] == "FAILED":
+                return d["failedTasks"]
+    raise AssertionError("the breaker never tripped")
+
+
+@pytest.mark.parametrize("threshold, desired, expected", [
+    (None, 4, 3),                                              # the default: BOUNDED_PERCENT 50, at least 3
+    ({"type": "COUNT", "value": 1}, 4, 1),
+    ({"type": "UNBOUNDED_PERCENT", "value": 25}, 4, 1),       # ceil(0.25 x 4), no floor of 3
+    ({"type": "BOUNDED_PERCENT", "value": 100}, 4, 4),
+])
+def test_threshold_configuration_decides_when_the_breaker_trips(ecs, demo, cloud, threshold, desired, expected):
+    breaker = {"enable": True, "rollback": True, **({"thresholdConfiguration": threshold} if threshold else {})}
+    assert failed_after(ecs, demo, breaker, desired) == expected
+    failed = next(d for d in service_deployments(ecs) if d["deploymentCircuitBreaker"]["status"] == "TRIGGERED")
+    assert failed["deploymentCircuitBreaker"]["threshold"] == expected
+
+
+@pytest.mark.parametrize("threshold, field", [
+    ({"type": "BOUNDED_PERCENT", "value": 0}, "thresholdConfiguration.value"),
+    ({"type": "UNBOUNDED_PERCENT", "value": 101}, "thresholdConfiguration.value"),
+    ({"type": "COUNT", "value": 0}, "thresholdConfiguration.value"),
+])
+def test_a_bad_threshold_is_refused_naming_the_field(ecs, demo, cloud, threshold, field):
+    with pytest.raises(ClientError) as e:
+        create(ecs, demo, config={"deploymentCircuitBreaker": {
+            "enable": True, "rollback": True, "thresholdConfiguration": threshold}})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert field in e.value.response["Error"]["Message"]
+    assert ecs.list_services(cluster="demo")["serviceArns"] == []     # nothing half made
+
+
+def test_stop_service_deployment_rolls_back_through_the_normal_path(ecs, demo, cloud):
+    create(ecs, demo, desired=2, breaker=False, rollback=False)
+    stable(ecs)
+    first = describe(ecs)["deployments"][0]["id"]
+    ecs.update_service(cluster="demo", service="web", taskDefinition=demo["v2"])
+    local.sleep(20)
+    newest = ecs.list_service_deployments(cluster="demo", service="web")["serviceDeployments"][0]
+    assert newest["status"] == "IN_PROGRESS"
+    ecs.stop_service_deployment(serviceDeploymentArn=newest["serviceDeploymentArn"], stopType="ROLLBACK")
+    s = describe(ecs)
+    assert [d["id"] for d in s["deployments"]][0] == first                   # the same id, PRIMARY again
+    assert s["deployments"][0]["rolloutState"] == "IN_PROGRESS"
+    assert any(d["rolloutState"] == "FAILED" for d in s["deployments"][1:])  # still listed beside it
+    assert s["taskDefinition"] == demo["v1"]
+    ecs.get_waiter("services_stable").wait(cluster="demo", services=["web"])
+    local.sleep(120)
+    stopped = ecs.describe_service_deployments(serviceDeploymentArns=[newest["serviceDeploymentArn"]])[
+        "serviceDeployments"][0]
+    assert stopped["status"] == "ROLLBACK_SUCCESSFUL"
+    assert stopped["rollback"]["serviceRevisionArn"].endswith(first.split("/")[-1])
+    s = describe(ecs)
+    assert len(s["deployments"]) == 1 and s["deployments"][0]["rolloutState"] == "COMPLETED"
+    # a second stop of a finished deployment is a conflict, not a change
+    with pytest.raises(ClientError) as e:
+        ecs.stop_service_deployment(serviceDeploymentArn=newest["serviceDeploymentArn"], stopType="ROLLBACK")
+    assert e.value.response["Error"]["Code"] == "ConflictException"
+
+
+def test_stop_of_an_unknown_deployment_is_modeled(ecs, demo, cloud):
+    create(ecs, demo, desired=1)
+    arn = ecs.list_service_deployments(cluster="demo", service="web")["serviceDeployments"][0]["serviceDeploymentArn"]
+    with pytest.raises(ClientError) as e:
+        ecs.stop_service_deployment(serviceDeploymentArn=arn[:-3] + "999", stopType="ROLLBACK")
+    assert e.value.response["Error"]["Code"] == "ServiceDeploymentNotFoundException"
+    with pytest.raises(ClientError) as e:   # nothing COMPLETED yet to roll back to
+        ecs.stop_service_deployment(serviceDeploymentArn=arn, stopType="ROLLBACK")
+    assert e.value.response["Error"]["Code"] == "ConflictException"
+
+
+def test_revision_counts_follow_the_rollout(ecs, demo, cloud):
+    create(ecs, demo, desired=2)
+    stable(ecs)
+    ecs.update_service(cluster="demo", service="web", taskDefinition=demo["v2"])
+    seen_both = False
+    for _ in range(60):
+        local.sleep(5)
+        target = service_deployments(ecs)[0]
+        source = target["sourceServiceRevisions"][0]
+        running = describe(ecs)["runningCount"]   # tasks being stopped are still RUNNING, and counted
+        assert target["targetServiceRevision"]["runningTaskCount"] + source["runningTaskCount"] == running
+        seen_both |= target["targetServiceRevision"]["runningTaskCount"] > 0 and source["runningTaskCount"] > 0
+        if target["status"] == "SUCCESSFUL":
+            break
+    assert seen_both, "never saw both revisions running during the rollout"
+    assert target["status"] == "SUCCESSFUL" and target["targetServiceRevision"]["runningTaskCount"] == 2
+    assert source["runningTaskCount"] == 0
+
+
+def tasks_of(ecs):
+    arns = ecs.list_tasks(cluster="demo", serviceName="web")["taskArns"]
+    return ecs.describe_tasks(cluster="demo", tasks=arns)["tasks"] if arns else []
+
+
+def test_a_task_killed_mid_rollout_is_replaced_on_its_own_revision(ecs, demo, cloud):
+    """November 2025: unhealthy or terminated tasks are replaced with the revision they belong to."""
+    slow = ecs.register_task_definition(**{k: v for k, v in ecs.describe_task_definition(
+        taskDefinition=demo["v1"])["taskDefinition"].items() if k in (
+            "family", "networkMode", "requiresCompatibilities", "cpu", "memory")},
+        containerDefinitions=[{"name": "web", "image": "fargatelab/web:slow",
+                               "portMappings": [{"containerPort": 80}]}])["taskDefinition"]["taskDefinitionArn"]
+    create(ecs, demo, desired=2)
+    old = stable(ecs)["deployments"][0]["id"]
+    ecs.update_service(cluster="demo", service="web", taskDefinition=slow)
+    local.sleep(20)                                    # the slow revision is still pulling
+    victim = next(t for t in tasks_of(ecs) if t["startedBy"] == old)
+    ecs.stop_task(cluster="demo", task=victim["taskArn"])
+    local.sleep(15)
+    replacements = [t for t in tasks_of(ecs) if t["startedBy"] == old and t["taskArn"] != victim["taskArn"]
+                    and t["createdAt"] > victim["createdAt"]]
+    assert len(replacements) == 1 and replacements[0]["taskDefinitionArn"] == demo["v1"]
+    ecs.get_waiter("services_stable").wait(cluster="demo", services=["web"])
+    local.sleep(120)
+    s = describe(ecs)
+    assert s["taskDefinition"] == slow and s["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert {t["taskDefinitionArn"] for t in tasks_of(ecs)} == {slow}
+
+
+def test_after_a_failed_deployment_without_rollback_killed_tasks_come_back_on_their_revision(ecs, demo, cloud):
+    create(ecs, demo, desired=2, breaker=True, rollback=False)
+    old = stable(ecs)["deployments"][0]["id"]
+    ecs.update_service(cluster="demo", service="web", taskDefinition=demo["missing"])
+    for _ in range(400):
+        local.sleep(5)
+        if describe(ecs)["deployments"][0]["rolloutState"] == "FAILED":
+            break
+    assert describe(ecs)["deployments"][0]["rolloutState"] == "FAILED"
+    ecs.stop_task(cluster="demo", task=next(t for t in tasks_of(ecs) if t["startedBy"] == old)["taskArn"])
+    local.sleep(90)
+    running = [t for t in tasks_of(ecs) if t["lastStatus"] == "RUNNING"]
+    assert len(running) == 2 and {t["taskDefinitionArn"] for t in running} == {demo["v1"]}
