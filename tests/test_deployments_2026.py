@@ -57,6 +57,16 @@ def test_a_bad_threshold_is_refused_naming_the_field(ecs, demo, cloud, threshold
     assert ecs.list_services(cluster="demo")["serviceArns"] == []     # nothing half made
 
 
+def test_early_success_criteria_is_refused_plainly_not_ignored(ecs, demo, cloud):
+    with pytest.raises(ClientError) as e:
+        create(ecs, demo, config={"earlySuccessCriteria": {"enable": True, "healthyPercent": 100,
+                                                            "sourceServiceRevisionCleanup": "DEFERRED"}})
+    assert e.value.response["Error"]["Code"] == "UnsupportedFeatureException"
+    assert "earlySuccessCriteria" in e.value.response["Error"]["Message"]
+    assert ecs.list_services(cluster="demo")["serviceArns"] == []
+    create(ecs, demo, config={"earlySuccessCriteria": {"enable": False}})   # off is fine
+
+
 def test_stop_service_deployment_rolls_back_through_the_normal_path(ecs, demo, cloud):
     create(ecs, demo, desired=2, breaker=False, rollback=False)
     stable(ecs)

@@ -572,6 +572,12 @@ class Engine(TaskLifecycle, ServiceController):
         breaker = config.get("deploymentCircuitBreaker")
         if breaker is not None and ("enable" not in breaker or "rollback" not in breaker):
             raise invalid_parameter("deploymentCircuitBreaker needs both enable and rollback.")
+        if (config.get("earlySuccessCriteria") or {}).get("enable"):
+            # accepted silently it would complete later than the user asked: say so instead
+            raise EcsError("UnsupportedFeatureException",
+                           "deploymentConfiguration.earlySuccessCriteria is not modelled by the fargate-lab local "
+                           "cloud yet; leave it out or set enable to false (deployments then complete when every "
+                           "task of the new revision is healthy and the old tasks are gone).")
         threshold = (breaker or {}).get("thresholdConfiguration")
         if threshold is not None:
             kind, value = threshold.get("type"), threshold.get("value")
