@@ -925,3 +925,45 @@ def test_timestamps_are_not_ahead_of_wall_time_on_the_real_clock():
                           if stamp > now + WIRE_SLACK]
             time.sleep(0.5)
         assert not ahead, f"{len(ahead)} timestamps ahead of wall time, e.g.:\n" + "\n".join(ahead[:5])
+
+
+def test_events_and_log_lines_made_in_one_instant_are_not_stamped_after_it():
+    """Two StopTask calls at one instant make four target/draining events; a multi-line log
+    write makes several log events.  Read at once, none may carry a time after cloud.now()
+    (found by the slow property run: events were pushed 1 ms apart into the future)."""
+    cloud = local.start(seed=0)
+    try:
+        ecs, ec2, elb, logs = (boto3.client(n) for n in ("ecs", "ec2", "elbv2", "logs"))
+        subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets(
+            Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"])[:2]
+        vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+        lb = elb.create_load_balancer(Name="lab", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+        tg = elb.create_target_group(Name="lab-web", Protocol="HTTP", Port=80, VpcId=vpc,
+                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+        logs.create_log_group(logGroupName="/ecs/web")
+        ecs.create_cluster(clusterName="lab")
+        td = ecs.register_task_definition(
+            family="web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+            executionRoleArn="arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+            containerDefinitions=[{"name": "web", "image": "fargatelab/web:v1", "portMappings": [{"containerPort": 80}],
+                                   "logConfiguration": {"logDriver": "awslogs", "options": {
+                                       "awslogs-group": "/ecs/web", "awslogs-region": "us-east-1",
+                                       "awslogs-stream-prefix": "web"}}}])["taskDefinition"]["taskDefinitionArn"]
+        ecs.create_service(cluster="lab", serviceName="web", taskDefinition=td, desiredCount=2, launchType="FARGATE",
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}},
+                           loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}])
+        ecs.get_waiter("services_stable").wait(cluster="lab", services=["web"])
+        cloud.advance(60)
+        for arn in ecs.list_tasks(cluster="lab", serviceName="web")["taskArns"]:
+            ecs.stop_task(cluster="lab", task=arn)
+        now = cloud.now()
+        events = ecs.describe_services(cluster="lab", services=["web"])["services"][0]["events"]
+        assert sum(e["createdAt"] == now for e in events) >= 4
+        assert all(e["createdAt"] <= now for e in events)
+        stamps = [e["timestamp"] for s in logs.describe_log_streams(logGroupName="/ecs/web")["logStreams"]
+                  for e in logs.get_log_events(logGroupName="/ecs/web", logStreamName=s["logStreamName"])["events"]]
+        assert len(stamps) >= 4 and max(stamps) <= now.timestamp() * 1000
+    finally:
+        cloud.stop()

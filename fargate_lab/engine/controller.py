@@ -24,10 +24,9 @@ class ServiceController:
     def _event(self, service: Service | None, message: str) -> None:
         if service is None:
             return
-        now = self.clock.now()
-        if service.events and service.events[-1].created_at >= now:
-            now = service.events[-1].created_at + 0.001
-        service.events.append(ServiceEvent(self.ids.uuid(), now, message))
+        # Events of one instant share its time (the deque keeps their order); a made-up
+        # millisecond apart would put them ahead of the clock a client reads them by.
+        service.events.append(ServiceEvent(self.ids.uuid(), self.clock.now(), message))
 
     # -- deployments ----------------------------------------------------------
     def _new_deployment(self, service: Service, first: bool = False) -> Deployment:

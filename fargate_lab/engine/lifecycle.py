@@ -276,4 +276,4 @@ class TaskLifecycle:
         stream = f"{prefix}/{c.name}/{task.id}" if prefix else task.id
         now = self.clock.now()
         self.substrate.write_logs(opts.get("awslogs-region", task.region), group, stream,
-                                  [(now + i * 0.001, line) for i, line in enumerate(lines)])
+                                  [(now, line) for line in lines])   # never after now; order is kept
