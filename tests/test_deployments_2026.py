@@ -167,3 +167,26 @@ def test_after_a_failed_deployment_without_rollback_killed_tasks_come_back_on_th
     local.sleep(90)
     running = [t for t in tasks_of(ecs) if t["lastStatus"] == "RUNNING"]
     assert len(running) == 2 and {t["taskDefinitionArn"] for t in running} == {demo["v1"]}
+
+
+def test_a_scale_out_during_a_rollout_applies_to_both_revisions(ecs, demo, cloud):
+    """November 2025: scale-out during a rolling deployment goes to both revisions, within the limits."""
+    slow = ecs.register_task_definition(**{k: v for k, v in ecs.describe_task_definition(
+        taskDefinition=demo["v1"])["taskDefinition"].items() if k in (
+            "family", "networkMode", "requiresCompatibilities", "cpu", "memory")},
+        containerDefinitions=[{"name": "web", "image": "fargatelab/web:slow",
+                               "portMappings": [{"containerPort": 80}]}])["taskDefinition"]["taskDefinitionArn"]
+    create(ecs, demo, desired=2)
+    old = stable(ecs)["deployments"][0]["id"]
+    ecs.update_service(cluster="demo", service="web", taskDefinition=slow)
+    local.sleep(20)                                   # the new revision is still pulling
+    ecs.update_service(cluster="demo", service="web", desiredCount=4)
+    local.sleep(15)
+    mine = [t for t in tasks_of(ecs) if t["startedBy"] == old]
+    assert len(mine) == 4 and {t["taskDefinitionArn"] for t in mine} == {demo["v1"]}
+    assert len(tasks_of(ecs)) <= 8                    # maximumPercent 200 of 4
+    ecs.get_waiter("services_stable").wait(cluster="demo", services=["web"])
+    local.sleep(120)
+    s = describe(ecs)
+    assert s["runningCount"] == 4 and s["deployments"][0]["rolloutState"] == "COMPLETED"
+    assert {t["taskDefinitionArn"] for t in tasks_of(ecs)} == {slow}

@@ -77,20 +77,21 @@ Invariants, after every clock event:
       Good image, deadlocked, no kills: the new deployment stays PRIMARY / IN_PROGRESS and the
       service emitted "(service web) was unable to stop or start tasks during a deployment
       because of the service deployment configuration. Update the minimumHealthyPercent or
-      maximumPercent value and try again."  Deadlocked with kills (a kill frees a slot, so the
-      rollout may progress): stable on the new deployment, or that event was emitted.  The
+      maximumPercent value and try again."  Deadlocked with kills: since November 2025 a killed
+      v1 task is replaced on v1 (ecs-2026.md §1.6), so the slot it frees does not go to the new
+      deployment: that event was emitted (or the rollout got through: stable on the new one).  The
       breaker never trips on a good image.
-   b. bad image, breaker enabled, not (deadlocked without kills): the new deployment turns
+   b. bad image, breaker enabled, not deadlocked: the new deployment turns
       FAILED with failedTasks == threshold exactly, rolloutStateReason "ECS deployment circuit
       breaker: tasks failed to start." and the event "(deployment <new id>) deployment failed:
       tasks failed to start.".  Rollback on: the v1 deployment becomes PRIMARY again under the
       same id ("rolling back to deployment <v1 id>." event), and the service ends stable on it
       with rolloutStateReason "ECS deployment <v1 id> completed.".  Rollback off: the failed
       deployment stays PRIMARY / FAILED.
-   c. bad image, breaker disabled, not (deadlocked without kills): the new deployment stays
+   c. bad image, breaker disabled, not deadlocked: the new deployment stays
       PRIMARY / IN_PROGRESS and its failedTasks reaches at least threshold (§3.4: it keeps
       growing; the breaker would have tripped).
-   d. bad image, deadlocked, no kills: nothing is launched, failedTasks == 0, the deployment
+   d. bad image, deadlocked (kills or not: killed v1 tasks come back on v1): nothing is launched, failedTasks == 0, the deployment
       stays IN_PROGRESS and the deadlock event was emitted.
    Events are collected by the observer at every clock event, so the 100-event ring cannot hide
    one.
@@ -589,7 +590,7 @@ def check_outcome(run: Run, svc: dict) -> None:
         assert run.tripped_failed is None, ctx
         return
 
-    if sc.deadlocked and not killed:                                      # 7d
+    if sc.deadlocked:                                                     # 7d
         assert primary["id"] == run.new_id and primary["rolloutState"] == "IN_PROGRESS", ctx
         assert primary["failedTasks"] == 0 and deadlock_reported, ctx
         return
@@ -620,8 +621,8 @@ def check_outcome(run: Run, svc: dict) -> None:
 def outcome_class(sc: Scenario, killed: bool) -> str:
     if not sc.bad:
         return "7a good image" + (", deadlocked" if sc.deadlocked else "") + (", kills" if killed else "")
-    if sc.deadlocked and not killed:
-        return "7d bad image, deadlocked"
+    if sc.deadlocked:
+        return "7d bad image, deadlocked" + (", kills" if killed else "")
     if sc.breaker:
         return "7b breaker, " + ("rollback" if sc.rollback else "no rollback") + (", kills" if killed else "")
     return "7c breaker off" + (", kills" if killed else "")

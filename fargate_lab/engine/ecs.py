@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -694,6 +695,11 @@ class Engine(TaskLifecycle, ServiceController):
             if p.get(key) is not None:
                 setattr(service, attr, p[key])
         if p.get("desiredCount") is not None:
+            if service.desired_count and p["desiredCount"] > service.desired_count:
+                # Since November 2025 a scale-out during a rollout applies to both revisions
+                # (ecs-2026.md §1.6): each older revision's claim grows in proportion.
+                for older in service.deployments[1:]:
+                    older.keep = math.ceil(older.keep * p["desiredCount"] / service.desired_count)
             service.desired_count = p["desiredCount"]
             if service.primary.status == "PRIMARY":
                 service.primary.desired_count = p["desiredCount"]
