@@ -8,6 +8,7 @@ from botocore.exceptions import ClientError
 
 from fargate_lab import local
 
+from .conftest import web_definition
 from .test_services import create, demo, describe, stable  # noqa: F401  (demo is a fixture)
 
 
@@ -130,13 +131,14 @@ def tasks_of(ecs):
     return ecs.describe_tasks(cluster="demo", tasks=arns)["tasks"] if arns else []
 
 
+def slow_revision(ecs, demo) -> str:
+    """v1's definition on the `:slow` image (40 s pull, 45 s warm-up): a rollout long enough to act in."""
+    return web_definition(ecs, "fargatelab/web:slow")
+
+
 def test_a_task_killed_mid_rollout_is_replaced_on_its_own_revision(ecs, demo, cloud):
     """November 2025: unhealthy or terminated tasks are replaced with the revision they belong to."""
-    slow = ecs.register_task_definition(**{k: v for k, v in ecs.describe_task_definition(
-        taskDefinition=demo["v1"])["taskDefinition"].items() if k in (
-            "family", "networkMode", "requiresCompatibilities", "cpu", "memory")},
-        containerDefinitions=[{"name": "web", "image": "fargatelab/web:slow",
-                               "portMappings": [{"containerPort": 80}]}])["taskDefinition"]["taskDefinitionArn"]
+    slow = slow_revision(ecs, demo)
     create(ecs, demo, desired=2)
     old = stable(ecs)["deployments"][0]["id"]
     ecs.update_service(cluster="demo", service="web", taskDefinition=slow)
@@ -171,11 +173,7 @@ def test_after_a_failed_deployment_without_rollback_killed_tasks_come_back_on_th
 
 def test_a_scale_out_during_a_rollout_applies_to_both_revisions(ecs, demo, cloud):
     """November 2025: scale-out during a rolling deployment goes to both revisions, within the limits."""
-    slow = ecs.register_task_definition(**{k: v for k, v in ecs.describe_task_definition(
-        taskDefinition=demo["v1"])["taskDefinition"].items() if k in (
-            "family", "networkMode", "requiresCompatibilities", "cpu", "memory")},
-        containerDefinitions=[{"name": "web", "image": "fargatelab/web:slow",
-                               "portMappings": [{"containerPort": 80}]}])["taskDefinition"]["taskDefinitionArn"]
+    slow = slow_revision(ecs, demo)
     create(ecs, demo, desired=2)
     old = stable(ecs)["deployments"][0]["id"]
     ecs.update_service(cluster="demo", service="web", taskDefinition=slow)
