@@ -131,18 +131,20 @@ def tasks_of(ecs):
     return ecs.describe_tasks(cluster="demo", tasks=arns)["tasks"] if arns else []
 
 
-def slow_revision(ecs, demo) -> str:
-    """v1's definition on the `:slow` image (40 s pull, 45 s warm-up): a rollout long enough to act in."""
-    return web_definition(ecs, "fargatelab/web:slow")
-
-
-def test_a_task_killed_mid_rollout_is_replaced_on_its_own_revision(ecs, demo, cloud):
-    """November 2025: unhealthy or terminated tasks are replaced with the revision they belong to."""
-    slow = slow_revision(ecs, demo)
+def start_slow_rollout(ecs, demo) -> tuple[str, str]:
+    """A stable 2-task v1 service rolling to the `:slow` image (40 s pull, 45 s warm-up), 20 s in:
+    a rollout long enough to act in.  Returns (v1's deployment id, the slow revision)."""
+    slow = web_definition(ecs, "fargatelab/web:slow")
     create(ecs, demo, desired=2)
     old = stable(ecs)["deployments"][0]["id"]
     ecs.update_service(cluster="demo", service="web", taskDefinition=slow)
     local.sleep(20)                                    # the slow revision is still pulling
+    return old, slow
+
+
+def test_a_task_killed_mid_rollout_is_replaced_on_its_own_revision(ecs, demo, cloud):
+    """November 2025: unhealthy or terminated tasks are replaced with the revision they belong to."""
+    old, slow = start_slow_rollout(ecs, demo)
     victim = next(t for t in tasks_of(ecs) if t["startedBy"] == old)
     ecs.stop_task(cluster="demo", task=victim["taskArn"])
     local.sleep(15)
@@ -173,11 +175,7 @@ def test_after_a_failed_deployment_without_rollback_killed_tasks_come_back_on_th
 
 def test_a_scale_out_during_a_rollout_applies_to_both_revisions(ecs, demo, cloud):
     """November 2025: scale-out during a rolling deployment goes to both revisions, within the limits."""
-    slow = slow_revision(ecs, demo)
-    create(ecs, demo, desired=2)
-    old = stable(ecs)["deployments"][0]["id"]
-    ecs.update_service(cluster="demo", service="web", taskDefinition=slow)
-    local.sleep(20)                                   # the new revision is still pulling
+    old, slow = start_slow_rollout(ecs, demo)
     ecs.update_service(cluster="demo", service="web", desiredCount=4)
     local.sleep(15)
     mine = [t for t in tasks_of(ecs) if t["startedBy"] == old]
