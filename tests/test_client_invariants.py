@@ -10,7 +10,7 @@ ListServiceDeployments / DescribeServiceDeployments / DescribeServiceRevisions, 
 Scenario (hypothesis-drawn): a Fargate service of N = 1..8 tasks on ``fargatelab/web:v1``,
 minimumHealthyPercent 0..100, maximumPercent 100..200, with or without an ALB target group (target
 type ip, deregistration delay 30 or 300 s), with or without a container healthCheck, circuit breaker
-on/off, rollback on/off.  The client waits with ``services_stable``, then UpdateService to an image
+on/off, rollback on/off, with or without earlySuccessCriteria (healthyPercent min..100, BLOCKING or DEFERRED).  The client waits with ``services_stable``, then UpdateService to an image
 of the catalog (v1/v2/v3 healthy; crash, unhealthy, missing bad) *at once*, then 0..4 further
 actions, each made at once (back-to-back), after ``services_stable`` returns, or after 1..10 advance
 steps: another UpdateService (a new image while the previous rollout is in progress), a desiredCount
@@ -282,7 +282,7 @@ class Lab:
         return self.definitions[tag]
 
     def create_service(self, desired: int, minimum: int = 100, maximum: int = 200, breaker: bool = False,
-                       rollback: bool = False, tag: str = "v1") -> dict:
+                       rollback: bool = False, tag: str = "v1", config: dict | None = None) -> dict:
         extra = {}
         if self.target_group:
             extra["loadBalancers"] = [{"targetGroupArn": self.target_group, "containerName": "web",
@@ -291,7 +291,8 @@ class Lab:
             cluster=CLUSTER, serviceName=SERVICE, taskDefinition=self.definition(tag), desiredCount=desired,
             launchType="FARGATE", networkConfiguration=self.network,
             deploymentConfiguration={"minimumHealthyPercent": minimum, "maximumPercent": maximum,
-                                     "deploymentCircuitBreaker": {"enable": breaker, "rollback": rollback}},
+                                     "deploymentCircuitBreaker": {"enable": breaker, "rollback": rollback},
+                                     **(config or {})},
             **extra)["service"]
 
     def update(self, tag: str | None = None, **kw) -> dict:
@@ -501,6 +502,14 @@ class Scenario:
     first_image: str
     actions: tuple[Action, ...]
     steps: tuple[float, ...]
+    early: tuple[int, str] | None = None   # earlySuccessCriteria: (healthyPercent above min, cleanup)
+
+    def deployment_config(self) -> dict:
+        if self.early is None:
+            return {}
+        above, cleanup = self.early
+        return {"earlySuccessCriteria": {"enable": True, "healthyPercent": min(100, self.min_pct + above),
+                                         "sourceServiceRevisionCleanup": cleanup}}
 
     def bad(self, tag: str) -> bool:
         return image_is_bad(tag, self.health_check, self.load_balancer)
@@ -530,6 +539,7 @@ scenarios = st.builds(
     first_image=st.sampled_from(IMAGES),
     actions=st.lists(actions, max_size=4).map(tuple),
     steps=st.lists(st.floats(0.5, 20.0, allow_nan=False), min_size=1, max_size=12).map(tuple),
+    early=st.one_of(st.none(), st.tuples(st.integers(0, 100), st.sampled_from(["BLOCKING", "DEFERRED"]))),
 )
 
 
@@ -596,7 +606,8 @@ class Run:
 
     def play(self) -> None:
         sc, lab = self.sc, self.lab
-        lab.create_service(sc.desired, sc.min_pct, sc.max_pct, sc.breaker, sc.rollback)
+        lab.create_service(sc.desired, sc.min_pct, sc.max_pct, sc.breaker, sc.rollback,
+                           config=sc.deployment_config())
         self.obs.sample("after CreateService")
         self.obs.waited()                               # the headline sequence: update right after the waiter
         self.do_update(sc.first_image)

@@ -1,6 +1,7 @@
 """ECS deployment features of 2025-26, through plain boto3: the configurable circuit breaker
 (thresholdConfiguration, resetOnHealthyTask), StopServiceDeployment with ROLLBACK, and the
-per-revision counts of service deployments (ecs-2026.md §1.1, §1.4, §1.5)."""
+per-revision counts of service deployments, and early success criteria (ecs-2026.md §1.1, §1.4, §1.5,
+§1.7; the model's DeploymentEarlySuccessCriteria)."""
 from __future__ import annotations
 
 import pytest
@@ -9,6 +10,7 @@ from botocore.exceptions import ClientError
 from fargate_lab import local
 
 from .conftest import web_definition
+from .test_client_invariants import Lab, running_tasks, waiter_state_once
 from .test_services import create, demo, describe, stable  # noqa: F401  (demo is a fixture)
 
 
@@ -58,14 +60,121 @@ def test_a_bad_threshold_is_refused_naming_the_field(ecs, demo, cloud, threshold
     assert ecs.list_services(cluster="demo")["serviceArns"] == []     # nothing half made
 
 
-def test_early_success_criteria_is_refused_plainly_not_ignored(ecs, demo, cloud):
+EARLY = "earlySuccessCriteria"
+
+
+@pytest.mark.parametrize("criteria, field", [
+    ({"enable": True, "sourceServiceRevisionCleanup": "DEFERRED"}, "healthyPercent"),
+    ({"enable": True, "healthyPercent": 80}, "sourceServiceRevisionCleanup"),
+    ({"enable": True, "healthyPercent": 50, "sourceServiceRevisionCleanup": "DEFERRED"}, "healthyPercent"),
+    ({"enable": True, "healthyPercent": 100, "sourceServiceRevisionCleanup": "LATER"}, "sourceServiceRevisionCleanup"),
+])
+def test_bad_early_success_criteria_are_refused_naming_the_field(ecs, demo, cloud, criteria, field):
+    """The model: with enable, healthyPercent and sourceServiceRevisionCleanup are required, and
+    healthyPercent must be >= minimumHealthyPercent (100 here)."""
     with pytest.raises(ClientError) as e:
-        create(ecs, demo, config={"earlySuccessCriteria": {"enable": True, "healthyPercent": 100,
-                                                            "sourceServiceRevisionCleanup": "DEFERRED"}})
-    assert e.value.response["Error"]["Code"] == "UnsupportedFeatureException"
-    assert "earlySuccessCriteria" in e.value.response["Error"]["Message"]
-    assert ecs.list_services(cluster="demo")["serviceArns"] == []
-    create(ecs, demo, config={"earlySuccessCriteria": {"enable": False}})   # off is fine
+        create(ecs, demo, config={EARLY: criteria})
+    assert e.value.response["Error"]["Code"] == "InvalidParameterException"
+    assert f"{EARLY}.{field}" in e.value.response["Error"]["Message"] or field in e.value.response["Error"]["Message"]
+    assert ecs.list_services(cluster="demo")["serviceArns"] == []     # nothing half made
+
+
+def test_early_success_is_for_rolling_deployments_only(ecs, demo, cloud):
+    with pytest.raises(ClientError) as e:
+        create(ecs, demo, config={"strategy": "BLUE_GREEN", EARLY: {
+            "enable": True, "healthyPercent": 100, "sourceServiceRevisionCleanup": "BLOCKING"}})
+    assert "ROLLING" in e.value.response["Error"]["Message"]
+    created = create(ecs, demo, config={EARLY: {"enable": False}})   # off is fine, and echoed
+    assert created["deploymentConfiguration"][EARLY] == {"enable": False}
+
+
+def drain_timeline(cleanup: str | None, seed: int = 0) -> dict:
+    """Four tasks behind a target group with the default 300 s deregistration delay: v1 → v2, polled
+    every 5 s as a client would.  Seconds after UpdateService at which the client first saw the new
+    deployment COMPLETED, and first saw it as the only deployment."""
+    with Lab(seed, load_balancer=True) as lab:
+        config = {EARLY: {"enable": True, "healthyPercent": 100, "sourceServiceRevisionCleanup": cleanup}} \
+            if cleanup else {}
+        lab.create_service(4, config=config)
+        assert lab.wait_stable()
+        lab.update("v2")
+        new = lab.service()["deployments"][0]["id"]
+        seen = {"completed": None, "alone": None}
+        elapsed = 0
+        while elapsed <= 3600 and seen["alone"] is None:
+            deps = lab.service()["deployments"]
+            primary = deps[0]
+            if primary["id"] == new and primary["rolloutState"] == "COMPLETED":
+                if seen["completed"] is None:
+                    seen["completed"] = elapsed
+                    old_ids = {d["id"] for d in deps[1:]}
+                    seen["old_tasks_when_completed"] = sorted(
+                        t["lastStatus"] for t in lab.describe_tasks(lab.task_arns("STOPPED"))
+                        if t["startedBy"] in old_ids and t["lastStatus"] != "STOPPED")
+                    seen["old_status_when_completed"] = sorted({d["status"] for d in deps[1:]})
+                    seen["sd_status"] = lab.ecs.list_service_deployments(
+                        cluster="lab", service="web")["serviceDeployments"][0]["status"]
+                    seen["waiter_when_completed"] = waiter_state_once(lab.ecs)
+                if len(deps) == 1:
+                    seen["alone"] = elapsed
+            lab.cloud.advance(5)
+            elapsed += 5
+        assert lab.wait_stable(), "the service must end stable"
+        assert len(running_tasks(lab)) == 4
+        lab.assert_no_future_timestamps()
+        return seen
+
+
+def test_deferred_cleanup_completes_before_the_old_tasks_have_drained():
+    """healthyPercent 100 with DEFERRED: the deployment is SUCCESSFUL once the four new tasks are healthy,
+    while the old tasks are still draining (300 s); the old deployment stays listed, ACTIVE, until they are
+    gone (lastStatus DEACTIVATING while the target drains), so services_stable (one deployment) still waits.  BLOCKING and no early success wait."""
+    deferred, blocking, default = (drain_timeline(c) for c in ("DEFERRED", "BLOCKING", None))
+    assert deferred["old_tasks_when_completed"] and set(deferred["old_tasks_when_completed"]) == {"DEACTIVATING"}, \
+        deferred                                                             # draining from the target group
+    assert deferred["old_status_when_completed"] == ["ACTIVE"], deferred
+    assert deferred["sd_status"] == "SUCCESSFUL" and deferred["waiter_when_completed"] == "retry", deferred
+    assert deferred["alone"] - deferred["completed"] >= 240, deferred        # the drain, not the deployment
+    for other in (blocking, default):
+        assert other["completed"] == other["alone"], other                   # completion waits for the drain
+        assert other["completed"] - deferred["completed"] >= 240, (deferred, other)
+
+
+def test_early_success_completes_at_the_healthy_percent_and_scales_on():
+    """desired 8, min 50 %, max 100 %: ECS retires 4 old tasks and starts 4 new, then the next 4.
+    healthyPercent 50 with BLOCKING → COMPLETED once ceil(0.5 × 8) = 4 new tasks are healthy and the old
+    ones are gone, with the last four new ones still starting; the service still ends with 8 RUNNING
+    on v2, and is steady only then."""
+    with Lab(1) as lab:
+        lab.create_service(8, minimum=50, maximum=100, breaker=True, rollback=True, config={EARLY: {
+            "enable": True, "healthyPercent": 50, "sourceServiceRevisionCleanup": "BLOCKING"}})
+        assert lab.wait_stable()
+        lab.cloud.advance(60)          # the old tasks count as healthy: ECS may retire half of them at once
+        lab.update("v2")
+        new = lab.service()["deployments"][0]["id"]
+        completed_short, elapsed = None, 0
+        while elapsed < 1800:
+            svc = lab.service()
+            primary = svc["deployments"][0]
+            if primary["id"] == new and primary["rolloutState"] == "COMPLETED" and completed_short is None:
+                completed_short = (primary["runningCount"], primary["pendingCount"], len(svc["deployments"]))
+            if len(svc["deployments"]) == 1 and svc["runningCount"] == 8 and primary["rolloutState"] == "COMPLETED":
+                break
+            lab.cloud.advance(5)
+            elapsed += 5
+        assert completed_short is not None and completed_short[0] < 8 and completed_short[1] > 0, completed_short
+        assert completed_short[2] == 1, "BLOCKING: the old tasks are gone before the deployment completes"
+        sd = lab.service_deployments()[0]
+        assert sd["status"] == "SUCCESSFUL"
+        assert sd["deploymentConfiguration"][EARLY]["healthyPercent"] == 50
+        assert lab.wait_stable()
+        tasks = running_tasks(lab)
+        assert len(tasks) == 8 and {t["taskDefinitionArn"] for t in tasks} == {lab.definition("v2")}
+        lab.cloud.advance(60)
+        lab.service()                  # the steady-state event comes on the scheduler's next look
+        messages = [m for _, m in lab.event_messages()]
+        completed_at = next(i for i, m in enumerate(messages) if f"(deployment {new}) deployment completed" in m)
+        assert messages[-1].endswith("has reached a steady state.") and len(messages) - 1 > completed_at
 
 
 def test_stop_service_deployment_rolls_back_through_the_normal_path(ecs, demo, cloud):

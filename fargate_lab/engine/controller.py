@@ -7,6 +7,8 @@ steady-state bookkeeping.  Strings follow ecs-behaviour.md §2.7 and §3.4.
 """
 from __future__ import annotations
 
+import math
+
 from .records import Deployment, Service, ServiceEvent, Task
 from .scheduler import TaskView, circuit_breaker_threshold, plan
 
@@ -65,11 +67,38 @@ class ServiceController:
         if dep.breaker_status == "MONITORING":
             dep.breaker_status = "MONITORING_COMPLETE"
         for other in service.deployments[1:]:
-            other.status, other.updated_at = "INACTIVE", now
+            other.keep = 0   # whatever they still run is cleaned up, never replaced
             if other.sd_status == "ROLLBACK_IN_PROGRESS":
                 other.sd_status, other.finished_at = "ROLLBACK_SUCCESSFUL", now
-        service.deployments[:] = [dep]
+        self._drop_drained(service)
         self._event(service, f"(service {service.name}) (deployment {dep.id}) deployment completed.")
+
+    def _drop_drained(self, service: Service) -> None:
+        """Older deployments leave the list once their last task is gone.  Normally that is already
+        so at completion; with early success and DEFERRED cleanup they stay listed, ACTIVE, while
+        their tasks drain in the background."""
+        now = self.clock.now()
+        left = {t.deployment_id for t in service.live.values() if t.last_status not in GONE}
+        kept = [service.deployments[0]]
+        for other in service.deployments[1:]:
+            if other.id in left:
+                kept.append(other)
+            else:
+                other.status, other.updated_at = "INACTIVE", now
+        service.deployments[:] = kept
+
+    def _early_success(self, service: Service, dep: Deployment, mine: list[Task], health: dict[str, bool],
+                       others_left: bool) -> bool:
+        """earlySuccessCriteria (model, DeploymentEarlySuccessCriteria): complete once healthyPercent of the
+        desired count (rounded up) of the new revision's tasks is healthy; BLOCKING also waits until the
+        old tasks are gone.  The rest of the new tasks start after completion, outside the deployment
+        (the breaker no longer counts them).  A rollback completes the ordinary way."""
+        early = dep.config.get("earlySuccessCriteria") or {}
+        if not early.get("enable") or dep.rollback_reason:
+            return False
+        needed = math.ceil(service.desired_count * early["healthyPercent"] / 100)
+        healthy = sum(health.get(t.id, False) for t in mine)
+        return healthy >= needed and (early["sourceServiceRevisionCleanup"] == "DEFERRED" or not others_left)
 
     def _count_failure(self, task: Task, before_running: bool) -> None:
         service = task.service
@@ -224,9 +253,12 @@ class ServiceController:
         mine = [t for t in live if t.deployment_id == primary.id and not t.stopping]
         mine_healthy = all(health.get(t.id, False) for t in mine)  # tasks launched just now are not
         others_left = any(t.deployment_id != primary.id and t.last_status not in GONE for t in live)
-        if (primary.rollout_state == "IN_PROGRESS" and len(mine) == service.desired_count and not others_left
-                and mine_healthy and self.clock.now() >= primary.complete_not_before):
-            self._complete(service, primary)
+        if primary.rollout_state == "IN_PROGRESS" and self.clock.now() >= primary.complete_not_before:
+            if (len(mine) == service.desired_count and not others_left and mine_healthy) or \
+                    self._early_success(service, primary, mine, health, others_left):
+                self._complete(service, primary)
+        elif primary.rollout_state == "COMPLETED" and len(service.deployments) > 1:
+            self._drop_drained(service)
         steady = (len(service.deployments) == 1 and primary.rollout_state == "COMPLETED"
                   and sum(t.last_status == "RUNNING" for t in live) == service.desired_count
                   and all(t.last_status == "RUNNING" for t in live if t.last_status not in GONE)

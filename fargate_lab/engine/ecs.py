@@ -573,12 +573,9 @@ class Engine(TaskLifecycle, ServiceController):
         breaker = config.get("deploymentCircuitBreaker")
         if breaker is not None and ("enable" not in breaker or "rollback" not in breaker):
             raise invalid_parameter("deploymentCircuitBreaker needs both enable and rollback.")
-        if (config.get("earlySuccessCriteria") or {}).get("enable"):
-            # accepted silently it would complete later than the user asked: say so instead
-            raise EcsError("UnsupportedFeatureException",
-                           "deploymentConfiguration.earlySuccessCriteria is not modelled by the fargate-lab local "
-                           "cloud yet; leave it out or set enable to false (deployments then complete when every "
-                           "task of the new revision is healthy and the old tasks are gone).")
+        early = config.get("earlySuccessCriteria")
+        if early is not None and early.get("enable"):
+            self._check_early_success(early, config)
         threshold = (breaker or {}).get("thresholdConfiguration")
         if threshold is not None:
             kind, value = threshold.get("type"), threshold.get("value")
@@ -592,6 +589,27 @@ class Engine(TaskLifecycle, ServiceController):
                 raise invalid_parameter("deploymentCircuitBreaker.thresholdConfiguration.value must be at least 1 "
                                         "for COUNT.")
         return config
+
+    @staticmethod
+    def _check_early_success(early: dict, config: dict) -> None:
+        """The model's rules for DeploymentEarlySuccessCriteria: with enable, healthyPercent and
+        sourceServiceRevisionCleanup are required; healthyPercent lies in minimumHealthyPercent..100;
+        rolling deployments only."""
+        field = "deploymentConfiguration.earlySuccessCriteria"
+        missing = [k for k in ("healthyPercent", "sourceServiceRevisionCleanup") if early.get(k) is None]
+        if missing:
+            raise invalid_parameter(f"{field}: enable=true also needs {' and '.join(missing)}.")
+        percent, cleanup = early["healthyPercent"], early["sourceServiceRevisionCleanup"]
+        low = config.get("minimumHealthyPercent", 100)
+        if not isinstance(percent, int) or isinstance(percent, bool) or not low <= percent <= 100:
+            raise invalid_parameter(f"{field}.healthyPercent must be an integer from minimumHealthyPercent ({low}) "
+                                    f"to 100, not {percent!r}.")
+        if cleanup not in ("BLOCKING", "DEFERRED"):
+            raise invalid_parameter(f"{field}.sourceServiceRevisionCleanup must be BLOCKING or DEFERRED, "
+                                    f"not {cleanup!r}.")
+        if config.get("strategy", "ROLLING") != "ROLLING":
+            raise invalid_parameter(f"{field} can only be used with the ROLLING deployment strategy, "
+                                    f"not {config['strategy']}.")
 
     def _load_balancers(self, region: str, td: TaskDefinition, lbs: list[dict]) -> list[dict]:
         out = []
