@@ -11,6 +11,7 @@ Loopback only, and no signature checks (the region comes from the credential sco
 """
 from __future__ import annotations
 
+import hmac
 import io
 import json
 import os
@@ -26,6 +27,7 @@ from ..wire.ecs_json import TARGET_PREFIX
 STATUS_PATH = "/fargate-lab/status"
 SHUTDOWN_PATH = "/fargate-lab/shutdown"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
+TOKEN_HEADER = "X-Fargate-Lab-Token"
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -34,11 +36,14 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 class LocalServer:
-    def __init__(self, cloud: Cloud, port: int = 4566, host: str = "127.0.0.1"):
+    def __init__(self, cloud: Cloud, port: int = 4566, host: str = "127.0.0.1", token: str | None = None):
+        """`token`: when given, requests that change the server itself (shutdown) must carry it in
+        the X-Fargate-Lab-Token header; the CLI keeps it in its private state directory."""
         if host not in LOOPBACK:
             raise ValueError(f"host: {host!r} is not a loopback address; the local cloud only listens on 127.0.0.1")
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         self.cloud = cloud
+        self.token = token
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         self.started = time.time()
         self._server = make_server(host, port, self.app, threaded=True, request_handler=_QuietHandler)
@@ -53,6 +58,11 @@ class LocalServer:
         if request.path == STATUS_PATH:
             return self._json(self.status())(environ, start_response)
         if request.path == SHUTDOWN_PATH and request.method == "POST":
+            if self.token is not None and not hmac.compare_digest(request.headers.get(TOKEN_HEADER, ""), self.token):
+                return Response(json.dumps({"__type": "AccessDeniedException",
+                                            "message": f"shutdown needs the {TOKEN_HEADER} header that "
+                                                       "`fargate-lab local stop` sends"}),
+                                status=403, content_type="application/json")(environ, start_response)
             threading.Thread(target=self.shutdown, daemon=True).start()
             return self._json({"status": "stopping"})(environ, start_response)
         if target.startswith(TARGET_PREFIX):
