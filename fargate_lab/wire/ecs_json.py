@@ -15,10 +15,13 @@ from typing import Callable
 
 from ..engine.errors import EcsError
 from . import timestamps
+from .request import BadRequest, parse
 from .validate import check_error, check_output, service_model
 
 TARGET_PREFIX = "AmazonEC2ContainerServiceV20141113."
 JSON_TYPE = "application/x-amz-json-1.1"
+# Errors of the awsJson protocol itself, raised before an operation runs, so no operation models them.
+PROTOCOL_ERRORS = frozenset({"SerializationException", "UnknownOperationException", "RequestEntityTooLarge"})
 
 
 class EcsWire:
@@ -37,16 +40,18 @@ class EcsWire:
         self.shift_times = getattr(engine.clock, "speed", 1.0) != 1.0
 
     def handle(self, region: str, target: str, body: bytes | str | None) -> tuple[int, dict, bytes]:
-        operation = target.rsplit(".", 1)[-1]
+        prefix, _, operation = target.rpartition(".")
         self._request_ids += 1
         headers = {"Content-Type": JSON_TYPE,
                    "x-amzn-RequestId": str(uuid.UUID(int=self._request_ids, version=4))}
-        if operation not in self._operations:
-            return self._error(headers, None, "UnknownOperationException", f"Unknown operation {operation}.")
+        if prefix + "." != TARGET_PREFIX or operation not in self._operations:
+            return self._error(headers, None, "UnknownOperationException",
+                               f"X-Amz-Target {target[:120]!r}: no such ECS operation; use "
+                               f"{TARGET_PREFIX}<Operation>, e.g. {TARGET_PREFIX}ListClusters")
         try:
-            params = json.loads(body or b"{}")
-        except ValueError:
-            return self._error(headers, operation, "InvalidParameterException", "The request body is not valid JSON.")
+            params = parse(operation, body)      # botocore's input shape, before the engine (request.py)
+        except BadRequest as e:
+            return self._error(headers, operation, e.code, e.message, e.status)
         try:
             with self.lock:
                 self.calls += 1
@@ -62,8 +67,10 @@ class EcsWire:
         except EcsError as e:
             return self._error(headers, operation, e.code, e.message)
         except Exception as e:  # a bug of ours must not leak as a Python exception through boto3
+            # Last resort, never reached by the fuzz tests: ECS's own code for a server-side fault,
+            # with status 400 so that SDKs do not retry a deterministic bug with real sleeps.
             detail = traceback.format_exception_only(type(e), e)[-1].strip()
-            return self._error(headers, operation, "ClientException",
+            return self._error(headers, operation, "ServerException",
                                f"fargate-lab local cloud internal error in {operation}: {detail}. Please report it.")
         if self.validate:
             report = check_output(operation, result)
@@ -81,12 +88,12 @@ class EcsWire:
                            f"{operation} is not supported by the fargate-lab local cloud. "
                            "Run this against AWS (backend 'aws') to use it.")
 
-    def _error(self, headers, operation, code, message):
-        if operation and check_error(operation, code):
+    def _error(self, headers, operation, code, message, status=400):
+        if operation and code not in PROTOCOL_ERRORS and check_error(operation, code):
             # Keep the modeled vocabulary: an engine code this operation cannot raise becomes
             # the operation's generic client error, with the message intact.
             modeled = {s.name for s in service_model().operation_model(operation).error_shapes}
             code = "InvalidParameterException" if code in ("ResourceNotFoundException",) and \
                 "InvalidParameterException" in modeled else "ClientException"
         body = json.dumps({"__type": code, "message": message}).encode()
-        return 400, headers, body
+        return status, headers, body

@@ -27,8 +27,25 @@ VOCABULARY = {
 }
 
 
+class _OutputErrors(ValidationErrors):
+    """ValidationErrors that can print the enum problems OutputValidator adds (kept to this
+    validator: botocore's own client-side validation is left as it is)."""
+
+    def _format_error(self, error):
+        kind, name, extra = error
+        if kind == "invalid enum value":
+            return (f"Invalid enum value for {name[1:] or 'output'}: {extra['param']!r} not in "
+                    f"{extra['valid_values'][:8]}")
+        return super()._format_error(error)
+
+
 class OutputValidator(ParamValidator):
     """ParamValidator that also checks enums and the vocabularies above."""
+
+    def validate(self, params, shape):
+        errors = _OutputErrors()
+        self._validate(params, shape, errors, name="")
+        return errors
 
     def _validate_structure(self, params, shape, errors, name):
         super()._validate_structure(params, shape, errors, name)
@@ -42,19 +59,6 @@ class OutputValidator(ParamValidator):
         super()._validate_string(param, shape, errors, name)
         if isinstance(param, str) and shape.enum and param not in shape.enum:
             errors.report(name, "invalid enum value", param=param, valid_values=shape.enum)
-
-
-_format = ValidationErrors._format_error
-
-
-def _format_error(self, error):
-    kind, name, extra = error
-    if kind == "invalid enum value":
-        return f"Invalid enum value for {name[1:] or 'output'}: {extra['param']!r} not in {extra['valid_values'][:8]}"
-    return _format(self, error)
-
-
-ValidationErrors._format_error = _format_error
 
 
 @lru_cache(maxsize=None)
