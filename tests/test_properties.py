@@ -111,7 +111,7 @@ Runs: ``python3 -m pytest -q tests/test_properties.py`` (40 examples, seconds);
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -119,6 +119,7 @@ from hypothesis import strategies as st
 
 from fargate_lab.engine import Engine, OfflineSubstrate, VirtualClock
 from fargate_lab.engine.scheduler import TaskView, circuit_breaker_threshold, limits, plan
+from fargate_lab.engine.timing import preset
 
 REGION = "us-east-1"
 CLUSTER = "lab"
@@ -556,8 +557,8 @@ class Run:
             assert (t["lastStatus"], t["desiredStatus"]) == ("STOPPED", "STOPPED"), t
 
 
-def simulate(sc: Scenario, check: bool = True, **roll) -> tuple[Run, dict]:
-    engine = Engine(clock=VirtualClock(T0), seed=sc.seed, substrate=OfflineSubstrate())
+def simulate(sc: Scenario, check: bool = True, timing="realistic", **roll) -> tuple[Run, dict]:
+    engine = Engine(clock=VirtualClock(T0), seed=sc.seed, substrate=OfflineSubstrate(), timing=timing)
     run = Run(sc, engine, check=check)
     run.start()
     run.update()
@@ -711,6 +712,28 @@ def test_plan_keeps_its_promises(args):
         assert can_launch and (len(new) < desired or any(v.deployment != "new" for v in views))
 
 
+@settings(max_examples=300, deadline=None)
+@given(plan_inputs(), st.integers(0, 40), st.sampled_from([0, 1, 12, 10**6, 10**12]))
+def test_a_launch_budget_only_defers_starts(args, budget, extra):
+    """``budget`` caps the tasks one step starts (replacements and new ones) and changes nothing
+    else: the same tasks stop, the same deadlock verdict, and what the limits allow beyond the
+    budget is ``held`` for a later step -- whatever the desired count (up to 10^12)."""
+    desired, minimum, maximum, views, can_launch, can_replace_old = args
+    desired += extra
+    keep = {"old": sum(v.deployment == "old" for v in views) + 2}
+    free = plan(desired, minimum, maximum, "new", views, can_launch=can_launch,
+                can_replace_old=can_replace_old, keep=keep)
+    step = plan(desired, minimum, maximum, "new", views, can_launch=can_launch,
+                can_replace_old=can_replace_old, keep=keep, budget=budget)
+    starts = step.launch + sum(count for _, count in step.replace)
+    free_starts = free.launch + sum(count for _, count in free.replace)
+    assert starts == min(budget, free_starts)
+    assert step.held == free_starts - starts and free.held == 0
+    assert (step.stop, step.retired, step.deadlocked) == (free.stop, free.retired, free.deadlocked)
+    if step.held:
+        assert not step.deadlocked
+
+
 @given(st.integers(0, 10_000))
 def test_breaker_threshold_is_the_documented_clamp(desired):
     assert circuit_breaker_threshold(desired) == breaker_threshold(desired)
@@ -718,8 +741,8 @@ def test_breaker_threshold_is_the_documented_clamp(desired):
 
 
 # -- determinism -------------------------------------------------------------------------
-def _fingerprint(sc: Scenario) -> dict:
-    run, svc = simulate(sc, check=False, horizon=1800.0, settle_margin=None)
+def _fingerprint(sc: Scenario, timing="realistic") -> dict:
+    run, svc = simulate(sc, check=False, timing=timing, horizon=1800.0, settle_margin=None)
     cluster = run.cluster
     service = cluster.services[SERVICE]
     return {
@@ -739,6 +762,14 @@ def test_same_seed_same_calls_same_history(sc):
     first, second = _fingerprint(sc), _fingerprint(sc)
     assert first == second
     assert first["tasks"] and len(first["deployments"]) == 2
+
+
+@settings(max_examples=5, deadline=None)
+@given(sc=scenarios)
+def test_the_launch_budget_never_binds_a_small_service(sc):
+    """A service of a few tasks has the same history with the 500-a-minute budget as with none."""
+    unbounded = replace(preset("realistic"), service_launches_per_window=10**9)
+    assert _fingerprint(sc) == _fingerprint(sc, timing=unbounded)
 
 
 def test_the_seed_matters():

@@ -8,6 +8,7 @@ steady-state bookkeeping.  Strings follow ecs-behaviour.md §2.7 and §3.4.
 from __future__ import annotations
 
 import math
+from collections import deque
 
 from .records import Deployment, Service, ServiceEvent, Task
 from .scheduler import TaskView, circuit_breaker_threshold, plan
@@ -165,6 +166,33 @@ class ServiceController:
         self._event(service, f"(service {service.name}) rolling back to deployment {target.id}.")
         self._dirty(service)
 
+    # -- the launch budget -------------------------------------------------------
+    def _launch_budget(self, service: Service) -> int:
+        """Tasks the scheduler may still start for `service` now: at most
+        `service_launches_per_window` in any `launch_window` seconds (500 a minute on Fargate,
+        ecs-behaviour.md §2.4), whatever the desired count."""
+        log = self._launch_log(service)
+        expired = self.clock.now() - self.timing.launch_window
+        while log and log[0][0] <= expired:
+            log.popleft()
+        return max(0, self.timing.service_launches_per_window - sum(count for _, count in log))
+
+    @staticmethod
+    def _launch_log(service: Service) -> deque:
+        # (time, tasks started) of the steps inside the window; kept on the service record
+        # (records.py belongs to the record model, so the field is added here on first use)
+        return service.__dict__.setdefault("launch_log", deque())
+
+    def _wake_when_budget_frees(self, service: Service) -> None:
+        """Some starts were held back: look again when the oldest batch leaves the window."""
+        log = self._launch_log(service)
+        if not log:
+            return
+        when = log[0][0] + self.timing.launch_window
+        if service.__dict__.get("launch_wake") != when:
+            service.__dict__["launch_wake"] = when
+            self.clock.call_at(when, lambda: self._dirty(service))
+
     # -- the reconcile step ---------------------------------------------------
     def _reconcile(self, service: Service) -> None:
         service.reconcile_pending = False
@@ -208,7 +236,7 @@ class ServiceController:
         step = plan(service.desired_count, cfg.get("minimumHealthyPercent", 100), cfg.get("maximumPercent", 200),
                     primary.id, views, can_launch=placeable and not throttled and not failed,
                     can_replace_old=not failed, keep={d.id: d.keep for d in service.deployments[1:]},
-                    can_launch_old=placeable)
+                    can_launch_old=placeable, budget=self._launch_budget(service))
         for t in step.retired:
             dep = self.deployments.get(service.live[t].deployment_id)
             dep.keep = max(0, dep.keep - 1)
@@ -227,6 +255,7 @@ class ServiceController:
             started = [self._launch_service_task(service, per_subnet, self.deployments[d])
                        for d, count in step.replace for _ in range(count)]
             started += [self._launch_service_task(service, per_subnet) for _ in range(step.launch)]
+            self._launch_log(service).append((now, len(started)))
             message = (f"(service {service.name}) has started {len(started)} tasks: "
                        + " ".join(f"(task {t.id})" for t in started) + ".")
             replaced = min(service.unhealthy_replacements, len(started))
@@ -234,6 +263,8 @@ class ServiceController:
                 service.unhealthy_replacements -= replaced
                 message += f" Amazon ECS replaced {replaced} tasks due to an unhealthy status."
             self._event(service, message)
+        if step.held:
+            self._wake_when_budget_frees(service)
         if not placeable and service.desired_count and not service.placement_reported:
             service.placement_reported = True
             self._event(service, f"(service {service.name}) was unable to place a task because no container instance "

@@ -29,6 +29,7 @@ class Plan:
     deadlocked: bool = False  # unfinished, nothing can move: the config-deadlock event
     retired: tuple[str, ...] = ()                   # old tasks among `stop` that scale their revision down
     replace: tuple[tuple[str, int], ...] = ()       # (old deployment, tasks to start on its own revision)
+    held: int = 0             # starts the limits allow but the launch budget defers to a later step
 
 
 def limits(desired: int, minimum_healthy_percent: int, maximum_percent: int) -> tuple[int, int]:
@@ -49,7 +50,7 @@ def _stop_order(tasks: list[TaskView]) -> list[TaskView]:
 def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
          primary: str, tasks: list[TaskView], can_launch: bool = True,
          can_replace_old: bool = True, keep: dict[str, int] | None = None,
-         can_launch_old: bool = True) -> Plan:
+         can_launch_old: bool = True, budget: int | None = None) -> Plan:
     """Decide one scheduler step.
 
     `tasks` are the service's tasks whose desiredStatus is RUNNING, in a stable
@@ -60,6 +61,11 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
     deployment still has a claim to: since November 2025 a task of an older
     revision that dies or turns unhealthy during a rollout is replaced on its own
     revision (ecs-2026.md §1.6), within the same limits.
+
+    `budget` caps the tasks this step starts (replacements first, then new ones): the
+    service scheduler launches in batches, at most 500 Fargate tasks per service per
+    minute (ecs-behaviour.md §2.4), so no desired count makes one step unbounded.  What
+    the limits allow beyond it is `held` for a later step, and is not a deadlock.
     """
     low, high = limits(desired, minimum_healthy_percent, maximum_percent)
     keep = dict(keep or {})
@@ -95,22 +101,30 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
             stop.append(t.id)
 
     room = high - (len(tasks) - len(stop))
+    left = budget if budget is not None else math.inf   # starts this step may still make
     replace = []
+    wanted = 0                                          # starts the limits allow, budget aside
     if can_launch_old:
         for deployment, claim in keep.items():
             alive = sum(t.deployment == deployment and t.id not in gone for t in old)
             count = max(0, min(claim - alive, room))
+            wanted += count
+            room -= count
+            count = min(count, left)
             if count:
                 replace.append((deployment, count))
-                room -= count
+                left -= count
     remaining_new = len(new) - max(surplus, 0)
     launch = max(0, min(desired - remaining_new, room)) if can_launch else 0
+    wanted += launch
+    launch = min(launch, left)
+    held = wanted - launch - sum(count for _, count in replace)
 
     unfinished = bool(old) or remaining_new < desired
     settled = all(t.healthy for t in tasks)  # nothing in flight that could unblock it
-    deadlocked = unfinished and can_launch and launch == 0 and not stop and not replace and settled and bool(tasks)
+    deadlocked = unfinished and can_launch and not wanted and not stop and settled and bool(tasks)
     return Plan(stop=tuple(stop), launch=launch, deadlocked=deadlocked, retired=tuple(retired),
-                replace=tuple(replace))
+                replace=tuple(replace), held=held)
 
 
 def circuit_breaker_threshold(desired: int, breaker: dict | None = None) -> int:

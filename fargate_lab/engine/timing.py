@@ -20,6 +20,10 @@ class Timing:
     stopped_task_visible: float = 3600.0                  # then DescribeTasks says MISSING
     no_check_health_delay: float = 40.0                   # the 40 s rule (no LB, no health check)
     target_checks_to_healthy: int = 1                     # ALB: passing checks before healthy (§2.3)
+    # The service scheduler starts at most this many Fargate tasks per service in any
+    # `launch_window` seconds (ecs-behaviour.md §2.4 and §8: 500 per service per minute).
+    service_launches_per_window: int = 500
+    launch_window: float = 60.0
     scale: float = 1.0                                    # multiplies image pull/start times too
 
     def scaled(self, factor: float) -> "Timing":
@@ -28,7 +32,7 @@ class Timing:
         return replace(self, provisioning=s(self.provisioning), activating=s(self.activating),
                        stopping=s(self.stopping), deprovisioning=s(self.deprovisioning),
                        failed_pull=s(self.failed_pull), deployment_start=s(self.deployment_start),
-                       rollback_settle=s(self.rollback_settle),
+                       rollback_settle=s(self.rollback_settle), launch_window=self.launch_window * factor,
                        scheduler_reaction=self.scheduler_reaction * factor, scale=self.scale * factor)
 
 
