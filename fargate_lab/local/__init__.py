@@ -32,7 +32,7 @@ from ..engine import Engine, ImageBehaviour, ImageCatalog, RealClock, VirtualClo
 from ..engine.timing import Timing
 from ..wire import elbv2_query
 from ..wire.ecs_json import EcsWire
-from .substrate import Boto3Substrate, bypass
+from .substrate import bypass, make_substrate
 
 __all__ = ["Cloud", "ImageBehaviour", "cloud", "current", "patch_client", "sleep", "start", "stop"]
 
@@ -137,7 +137,8 @@ class Cloud:
         _seed_moto(seed)
         session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                         region_name=region)
-        self.substrate = Boto3Substrate(session)
+        # FARGATE_LAB_MOTO_DIRECT=0: every substrate call through boto3 (slower; for comparison)
+        self.substrate = make_substrate(session, direct=os.environ.get("FARGATE_LAB_MOTO_DIRECT", "1") != "0")
         self.substrate.client_time = self.clock.to_client   # log events carry the tasks' own times
         self.engine = Engine(clock=self.clock, seed=seed, substrate=self.substrate,
                              catalog=catalog or ImageCatalog.with_demo_images(), timing=timing)

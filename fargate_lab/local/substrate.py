@@ -1,11 +1,15 @@
-"""The engine's window on EC2, ELBv2, Logs, ECR and IAM: ordinary boto3 clients.
+"""The engine's window on EC2, ELBv2, Logs, ECR and IAM.
 
-In the local cloud these calls are answered by moto; nothing here touches moto's
-internals.  Failures that a learner can cause (a subnet that does not exist)
-become the ECS error AWS would return.
+`Boto3Substrate` uses ordinary boto3 clients (answered by moto in the local cloud).
+`MotoSubstrate`, which the local cloud uses, sends the calls every task makes (its ENI,
+its target registration) straight to moto's backends in this process, and everything
+else through boto3 as before; this module is the only place that touches moto's
+internals.  Failures that a learner can cause (a subnet that does not exist) become
+the ECS error AWS would return.
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 import time
@@ -193,3 +197,113 @@ class Boto3Substrate:
             return True
         except ClientError:
             return False
+
+
+class MotoSubstrate(Boto3Substrate):
+    """`Boto3Substrate` whose per-task calls go straight to moto's backends in this process.
+
+    A task's ENI (and public address), its target registration and the target group's
+    settings are the same moto objects a boto3 call makes and reads, so EC2's
+    DescribeNetworkInterfaces and ELBv2's DescribeTargetHealth show them as before; what goes is
+    serialising a request and a response per call (about 2.4 ms of moto per ENI through boto3,
+    which made a 5,000-task deploy take minutes).  Anything unexpected (an unknown subnet or
+    target group, a moto version whose internals differ) takes the boto3 path, which raises the
+    error a client would see.  The engine still sees only the `Substrate` protocol; moto's
+    internals are touched here and nowhere else.
+    """
+
+    def __init__(self, session: boto3.session.Session, account_id: str = "123456789012"):
+        super().__init__(session, account_id)
+        from moto.core.exceptions import RESTError
+        from moto.ec2.models import ec2_backends
+        from moto.elbv2.models import elbv2_backends
+        from moto.iam.models import get_account_id_from
+        from moto.logs.models import logs_backends
+        self._moto_errors = (RESTError,)
+        self._ec2_backends, self._elbv2_backends, self._logs_backends = ec2_backends, elbv2_backends, logs_backends
+        # the account moto files this session's calls under (as moto's own request handling decides it)
+        credentials = session.get_credentials()
+        self._moto_account = os.environ.get("MOTO_ACCOUNT_ID") or get_account_id_from(
+            credentials.access_key if credentials else "")
+
+    def _ec2(self, region: str):
+        return self._ec2_backends[self._moto_account][region]
+
+    def _elbv2(self, region: str):
+        return self._elbv2_backends[self._moto_account][region]
+
+    # -- EC2 -----------------------------------------------------------------
+    def create_interface(self, region, subnet_id, groups, public, description):
+        ec2 = self._ec2(region)
+        try:
+            subnet = ec2.get_subnet(subnet_id)
+        except self._moto_errors:
+            return super().create_interface(region, subnet_id, groups, public, description)  # raises as AWS would
+        for _ in range(20):
+            eni = ec2.create_network_interface(subnet, None, [], groups or [], description, {})
+            if (region, eni.private_ip_address) not in self._addresses_in_use:
+                break
+            # moto draws addresses at random without checking; AWS never gives two ENIs one address
+            ec2.delete_network_interface(eni.id)
+        ip = eni.private_ip_address
+        self._addresses_in_use.add((region, ip))
+        out = NetworkInterface(
+            id=eni.id, subnet_id=subnet_id, availability_zone=subnet.availability_zone, private_ip=ip,
+            mac=getattr(eni, "mac_address", None) or "02:00:00:00:00:00",
+            private_dns=getattr(eni, "private_dns_name", None) or f"ip-{ip.replace('.', '-')}.ec2.internal")
+        if public:  # moto leaves a fresh ENI without a public address: give it one, as AWS does
+            address = ec2.allocate_address(domain="vpc")
+            ec2.associate_address(eni=eni, allocation_id=address.allocation_id)
+            out.public_ip, out.allocation_id = address.public_ip, address.allocation_id
+        return out
+
+    def delete_interface(self, region, eni):
+        self._addresses_in_use.discard((region, eni.private_ip))
+        ec2 = self._ec2(region)
+        try:
+            if eni.allocation_id:
+                ec2.release_address(allocation_id=eni.allocation_id)
+        except self._moto_errors:
+            pass  # already released
+        try:
+            ec2.delete_network_interface(eni.id)
+        except self._moto_errors:
+            pass  # already gone (e.g. the learner deleted the VPC underneath)
+
+    # -- ELBv2 ------------------------------------------------------------------
+    def target_group(self, region, arn):
+        group = self._elbv2(region).target_groups.get(arn)
+        if group is None:
+            return None
+        return TargetGroupSettings(
+            arn=arn, port=int(group.port or 80), interval=int(group.health_check_interval_seconds or 30),
+            healthy_threshold=int(group.healthy_threshold_count or 5),
+            unhealthy_threshold=int(group.unhealthy_threshold_count or 2),
+            deregistration_delay=int(group.attributes.get("deregistration_delay.timeout_seconds", 300)),
+            target_type=group.target_type or "instance")
+
+    def register_target(self, region, arn, ip, port):
+        try:
+            self._elbv2(region).register_targets(arn, [{"Id": ip, "Port": port}])
+        except self._moto_errors:
+            super().register_target(region, arn, ip, port)  # raises the ClientError a client would see
+
+    def deregister_target(self, region, arn, ip, port):
+        try:
+            self._elbv2(region).deregister_targets(arn, [{"Id": ip, "Port": port}])
+        except self._moto_errors:
+            pass  # the target group was deleted meanwhile
+
+    # -- CloudWatch Logs ------------------------------------------------------------
+    def log_group_exists(self, region, name):
+        return name in self._logs_backends[self._moto_account][region].groups
+
+
+def make_substrate(session: boto3.session.Session, direct: bool = True) -> Boto3Substrate:
+    """The local cloud's substrate: moto's backends directly where that is safe, else boto3 throughout."""
+    if direct:
+        try:
+            return MotoSubstrate(session)
+        except (ImportError, AttributeError):  # a moto whose layout differs: the slower, public path
+            pass
+    return Boto3Substrate(session)
