@@ -27,7 +27,7 @@ from .scheduler import circuit_breaker_threshold
 from .substrate import OfflineSubstrate, Substrate
 from .timing import Timing, preset
 
-NAME = re.compile(r"^[a-zA-Z0-9_-]{1,255}$")
+NAME = re.compile(r"^[a-zA-Z0-9_-]{1,255}\Z")   # \Z: "$" would let a trailing newline through
 DEFAULT_DEPLOYMENT_CONFIG = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
     "maximumPercent": 200, "minimumHealthyPercent": 100,
@@ -84,7 +84,9 @@ class Engine(TaskLifecycle, ServiceController):
         family, _, revision = text.partition(":")
         revisions = self._region(region).families.get(family, [])
         if revision:
-            if not revision.isdigit() or not 1 <= int(revision) <= len(revisions):
+            # ASCII digits only, and few: "²".isdigit() is true and int() of 5,000 digits raises
+            if not (revision.isascii() and revision.isdigit() and len(revision) <= 10) \
+                    or not 1 <= int(revision) <= len(revisions):
                 raise missing
             td = revisions[int(revision) - 1]
             if td.status == "DELETE_IN_PROGRESS":
@@ -117,6 +119,8 @@ class Engine(TaskLifecycle, ServiceController):
         if params.get("nextToken"):
             try:
                 start = json.loads(base64.b64decode(params["nextToken"]))["offset"]
+                if type(start) is not int or start < 0:
+                    raise ValueError(start)
             except Exception:
                 raise invalid_parameter("Invalid token: the nextToken was not issued by this call.") from None
         page = items[start:start + size]
@@ -256,8 +260,8 @@ class Engine(TaskLifecycle, ServiceController):
             raise client_error("A task definition must have at least one essential container.")
         compat = p.get("requiresCompatibilities", [])
         network_mode = p.get("networkMode")
-        cpu = parse_cpu(p["cpu"]) if p.get("cpu") is not None else None
-        memory = parse_memory(p["memory"]) if p.get("memory") is not None else None
+        cpu = self._task_size(parse_cpu, p, "cpu")
+        memory = self._task_size(parse_memory, p, "memory")
         if "FARGATE" in compat:
             if network_mode != "awsvpc":
                 raise client_error("Fargate only supports network mode 'awsvpc'.")
@@ -322,6 +326,18 @@ class Engine(TaskLifecycle, ServiceController):
         if td.tags:
             out["tags"] = tag_list(td.tags)
         return out
+
+    @staticmethod
+    def _task_size(parse, p: dict, key: str) -> int | None:
+        """Task-level cpu/memory: a short ASCII string first (a 5,000-digit or non-ASCII "number"
+        would make the parser's int()/float() raise instead of answering)."""
+        if p.get(key) is None:
+            return None
+        text = str(p[key]).strip()
+        if not text.isascii() or len(text) > 16:
+            raise client_error(f"Invalid '{key}' setting for task. For more information, see the "
+                               "Troubleshooting section of the Amazon ECS Developer Guide.")
+        return parse(text)
 
     @staticmethod
     def _container_definition(c: dict, p: dict) -> dict:
@@ -881,6 +897,9 @@ class Engine(TaskLifecycle, ServiceController):
     def _tags(tags: list[dict]) -> dict[str, str]:
         if len(tags) > 50:
             raise invalid_parameter("A resource can have at most 50 tags.")
+        for i, tag in enumerate(tags):
+            if not tag.get("key"):   # the model leaves Tag.key optional; a tag without one means nothing
+                raise invalid_parameter(f"tags[{i}].key: missing; every tag needs a key (1 to 128 characters).")
         return {t["key"]: t.get("value", "") for t in tags}
 
     def _tagged(self, region: str, arn: str):
