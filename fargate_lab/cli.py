@@ -16,6 +16,8 @@ import contextlib
 import dataclasses
 import os
 import re
+import secrets
+import signal
 import sys
 import tempfile
 import time
@@ -103,15 +105,20 @@ class State:
         return config.resolve(cluster=self.cluster, region=self.region, launch_type=launch_type,
                               backend=self.backend, config_name=self.config_name)
 
-    def session(self) -> boto3.session.Session:
+    def session(self, autostart: bool = False) -> boto3.session.Session:
+        """`autostart`: on the local backend, may this command start a cloud if none was ever started?
+        Commands that make something may (a first run just works); commands that only look or remove
+        would start an empty cloud to find nothing in it, so they say there is none instead."""
         if self._session is None:
-            self._session = make_session(self.settings(), self.port, self.dry_run)
+            self._session = make_session(self.settings(), self.port, self.dry_run, autostart=autostart)
         return self._session
 
 
-def make_session(settings: config.Settings, port: int, dry_run: bool = False) -> boto3.session.Session:
+def make_session(settings: config.Settings, port: int, dry_run: bool = False,
+                 autostart: bool = True) -> boto3.session.Session:
     if settings.backend == "local":
-        session: boto3.session.Session = backends.local_backend(settings.region, port, say=note).session()
+        session: boto3.session.Session = backends.local_backend(settings.region, port, autostart=autostart,
+                                                                say=note).session()
     else:
         made = backends.aws_backend(settings.region)
         session = boto3.session.Session(region_name=settings.region, profile_name=made.profile)
@@ -247,8 +254,8 @@ def up(ctx, cluster_opt, region_opt, config_name_opt, port, vpc, subnets, force,
     from .ops import cluster as cluster_ops
     state = _apply_config_options(ctx, cluster_opt, region_opt, config_name_opt)
     subnet_ids = [s.strip() for s in subnets.split(",") if s.strip()] if subnets else None
-    cluster_ops.up(state.session(), cluster=state.settings().cluster, port=port, vpc=vpc, subnets=subnet_ids,
-                   force=force, empty=empty, tags=_parse_tags(tags) or None, say=say)
+    cluster_ops.up(state.session(autostart=True), cluster=state.settings().cluster, port=port, vpc=vpc,
+                   subnets=subnet_ids, force=force, empty=empty, tags=_parse_tags(tags) or None, say=say)
 
 
 @cli.command()
@@ -260,13 +267,14 @@ def down(ctx, cluster_opt, region_opt, config_name_opt, force):
     from .ops import cluster as cluster_ops
     state = _apply_config_options(ctx, cluster_opt, region_opt, config_name_opt)
     name = state.settings().cluster
+    session = state.session()
+    cluster_ops.require_something_to_remove(session, name)   # a typo'd name is an error, not a no-op
     if not force and not state.dry_run:
         if not sys.stdin.isatty():
             raise OpsError(f"not deleting cluster {name} without confirmation: pass --force (no terminal to ask on)")
         if not click.confirm(f"Delete cluster {name} and everything fargate-lab made for it?", default=False,
                              err=True):
             raise OpsError("not deleted: answer y, or pass --force")
-    session = state.session()
     # load balancers are not `down`'s business, but one left in the subnets would keep the VPC alive
     services.delete_cluster_load_balancers(session, name, say=say, poll_seconds=_poll_seconds())
     # --force only skips the question (as in ecs-cli): what fargate-lab did not make is never deleted
@@ -396,7 +404,7 @@ def compose_up(ctx, launch_type, create_log_groups, force_update, tags, timeout)
     """Run the project as one standalone task; wait for RUNNING, fail if it stops."""
     state, options = _state(ctx), _compose(ctx)
     settings = state.settings(launch_type=launch_type)
-    result = services.compose_up(state.session(), settings.cluster, options.project, options.files,
+    result = services.compose_up(state.session(autostart=True), settings.cluster, options.project, options.files,
                                  options.ecs_params, launch_type=settings.launch_type,
                                  create_log_groups=create_log_groups, force_update=force_update,
                                  timeout_minutes=timeout, tags=_parse_tags(tags) or None, say=say,
@@ -485,7 +493,7 @@ def service_up(ctx, max_percent, min_healthy, no_circuit_breaker, no_rollback, t
     settings = state.settings(launch_type=launch_type)
     kwargs = _service_kwargs(max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn,
                              container_name, container_port, create_load_balancer, create_log_groups, tags)
-    session = state.session()
+    session = state.session(autostart=True)
     with _deployment_view() as view:
         services.service_up(session, settings.cluster, options.project, options.files, options.ecs_params,
                             desired=desired_count, force_deployment=force_deployment, timeout_minutes=timeout,
@@ -503,8 +511,9 @@ def service_create(ctx, max_percent, min_healthy, no_circuit_breaker, no_rollbac
     settings = state.settings(launch_type=launch_type)
     kwargs = _service_kwargs(max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn,
                              container_name, container_port, create_load_balancer, create_log_groups, tags)
-    services.service_create(state.session(), settings.cluster, options.project, options.files, options.ecs_params,
-                            launch_type=settings.launch_type, say=say, task_role_arn=options.task_role_arn, **kwargs)
+    services.service_create(state.session(autostart=True), settings.cluster, options.project, options.files,
+                            options.ecs_params, launch_type=settings.launch_type, say=say,
+                            task_role_arn=options.task_role_arn, **kwargs)
 
 
 def _service_project(ctx: click.Context) -> str:
@@ -521,8 +530,8 @@ def service_start(ctx, force_deployment, timeout):
     state = _state(ctx)
     project = _service_project(ctx)
     with _deployment_view() as view:
-        services.service_start(state.session(), state.settings().cluster, project, force_deployment, timeout,
-                               say=view.say, on_update=view.update, poll_seconds=_poll_seconds())
+        services.service_start(state.session(autostart=True), state.settings().cluster, project, force_deployment,
+                               timeout, say=view.say, on_update=view.update, poll_seconds=_poll_seconds())
 
 
 @service_group.command("stop")
@@ -676,21 +685,31 @@ def local_serve(ctx, port, speed, seed):
     port = _local_port(ctx, port)
     if backends.server_status(port):
         raise OpsError(f"a local cloud already answers on port {port}: `fargate-lab local stop --port {port}` first")
+    token = secrets.token_urlsafe(32)   # only in the 0600 record: shutdown needs it, a web page cannot read it
     cloud = local.start(clock="real", speed=speed, seed=seed)
+    server = None
     try:
         try:
-            server = LocalServer(cloud, port)
+            server = LocalServer(cloud, port, token=token)
         except OSError as e:
             raise OpsError(f"port {port} is in use ({e.strerror}); choose another with --port") from None
+        backends.write_record(server.port, speed, token)
         say(f"fargate-lab local cloud on {server.url} ({speed:g}x AWS speed, pid {os.getpid()}); Ctrl-C stops it.")
         say(f"For the AWS CLI and SDKs: export AWS_ENDPOINT_URL={server.url}  (any access key works locally)")
         sys.stdout.flush()
+        signal.signal(signal.SIGTERM, _interrupt)   # `kill PID` stops it as cleanly as Ctrl-C (record removed)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             say("Stopping the local cloud.")
     finally:
+        if server is not None:
+            backends.forget_record(server.port, os.getpid())
         cloud.stop()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 @local_group.command("status")
@@ -701,6 +720,9 @@ def local_status(ctx, port):
     port = _local_port(ctx, port)
     status = backends.server_status(port)
     if not status:
+        record = backends.read_record(port)
+        if record and not backends.pid_alive(record["pid"]):
+            raise backends.CloudGone(backends.gone_message(port, record))
         raise OpsError(f"no local cloud on port {port}: start one with `fargate-lab local serve --port {port}`")
     say(f"Local cloud at {status['url']}: {status['clock']} clock, {status.get('speed') or 1:g}x AWS speed, "
         f"pid {status['pid']}, up {status['uptime_seconds']:g}s, cloud time {status['now']}, "
@@ -713,10 +735,45 @@ def local_status(ctx, port):
 def local_stop(ctx, port):
     """Stop the local cloud (its state is lost)."""
     port = _local_port(ctx, port)
-    if backends.stop_server(port):
-        say(f"Stopped the local cloud on port {port}.")
-    else:
-        say(f"No local cloud on port {port}.")
+    say(_stop_local(port))
+
+
+def _stop_local(port: int, end_unresponsive: bool = False) -> str:
+    """Stop the cloud on `port` and drop its record; one line for what was done.
+
+    `end_unresponsive` (reset): a recorded server that runs but does not answer is ended with a signal."""
+    stopped = backends.stop_server(port)
+    if stopped:
+        return f"Stopped the local cloud on port {port} (pid {stopped.get('pid')}); its state is gone."
+    record = backends.read_record(port)
+    if record and backends.pid_alive(record["pid"]):
+        if not end_unresponsive:
+            raise OpsError(backends.not_answering_message(port, record, advice="`fargate-lab local reset` ends it "
+                                                                               "and starts a fresh one"))
+        backends.end_process(record["pid"])
+        backends.forget_record(port, record["pid"])
+        return f"Ended the unresponsive local cloud on port {port} (pid {record['pid']}); its state is gone."
+    if record:
+        backends.forget_record(port, record["pid"])
+        return f"The local cloud on port {port} (pid {record['pid']}) had already stopped; cleared its record."
+    return f"No local cloud was running on port {port}."
+
+
+@local_group.command("reset")
+@click.option("--port", type=click.IntRange(1, 65535), help="Port (default 4566 or $FARGATE_LAB_PORT).")
+@click.option("--speed", type=click.FloatRange(min=0, min_open=True),
+              help=f"Speed of the fresh cloud (default: the old one's, else {backends.DEFAULT_SPEED:g}).")
+@click.pass_context
+def local_reset(ctx, port, speed):
+    """A clean slate: stop the local cloud (if any), clear its record, start a fresh, empty one."""
+    port = _local_port(ctx, port)
+    status = backends.server_status(port)
+    record = backends.read_record(port)
+    speed = speed or (status or {}).get("speed") or (record or {}).get("speed") or backends.DEFAULT_SPEED
+    say(_stop_local(port, end_unresponsive=True))
+    with backends.start_lock(port):
+        started = backends.start_server(port, speed)
+    say(f"Started a fresh local cloud at {started['url']} ({started['speed']:g}x AWS speed, pid {started['pid']}).")
 
 
 # ====================================================================================== demo

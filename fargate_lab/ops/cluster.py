@@ -216,6 +216,11 @@ def up(session, cluster: str = "default", port: int = 80, vpc: str | None = None
     if stack:
         _replace_stack(aws, stack, cluster, report)
     expected = _create_stack(aws, cluster, port, vpc, subnets, extra)
+    if expected is None:   # another `up` (run at the same time) created it a moment ago: use theirs
+        stack = _settled_stack(aws.cfn, name, report)
+        if stack is None:
+            raise OpsError(f"stack {name} appeared and went again while `up` ran; run `fargate-lab up` again")
+        return _finish(report, cluster, _reuse_stack(aws, stack, cluster, vpc, cluster_arn, role_arn, report))
     if aws.dry:
         report.note(f"Dry run: nothing was changed. Without --dry-run, stack {name} would now be created and "
                     "waited for.")
@@ -299,9 +304,14 @@ def _ensure_execution_role(iam, cluster: str, extra: dict, report: _Report) -> s
     except ClientError as e:
         if error_code(e) != "NoSuchEntity":
             raise
-    role = iam.create_role(RoleName=EXECUTION_ROLE, AssumeRolePolicyDocument=json.dumps(ECS_TASKS_TRUST),
-                           Description="Lets ECS pull images and send logs for fargate-lab tasks",
-                           Tags=for_iam(cluster, extra))["Role"]
+    try:
+        role = iam.create_role(RoleName=EXECUTION_ROLE, AssumeRolePolicyDocument=json.dumps(ECS_TASKS_TRUST),
+                               Description="Lets ECS pull images and send logs for fargate-lab tasks",
+                               Tags=for_iam(cluster, extra))["Role"]
+    except ClientError as e:
+        if error_code(e) != "EntityAlreadyExists":
+            raise
+        return iam.get_role(RoleName=EXECUTION_ROLE)["Role"]["Arn"]   # another `up` made it a moment ago
     iam.attach_role_policy(RoleName=EXECUTION_ROLE, PolicyArn=EXECUTION_POLICY_ARN)
     report.done(f"Task execution role created: {role['Arn']}")
     return role["Arn"]
@@ -371,12 +381,18 @@ def _availability_zones(aws: _Clients) -> list[str]:
 
 
 def _create_stack(aws: _Clients, cluster: str, port: int, vpc: str | None, subnets: list[str] | None,
-                  extra: dict) -> int:
-    """Start the stack; returns how many resources it will have (for the progress line)."""
+                  extra: dict) -> int | None:
+    """Start the stack; returns how many resources it will have (for the progress line), or None if a stack
+    of that name appeared since we looked (a concurrent `up`)."""
     zones = None if vpc else _availability_zones(aws)
     template = stack_template(cluster, port, zones=zones, vpc=vpc, subnets=subnets, extra_tags=extra)
-    aws.cfn.create_stack(StackName=stack_name(cluster), TemplateBody=json.dumps(template),
-                         Tags=for_cfn(cluster, extra))
+    try:
+        aws.cfn.create_stack(StackName=stack_name(cluster), TemplateBody=json.dumps(template),
+                             Tags=for_cfn(cluster, extra))
+    except ClientError as e:
+        if error_code(e) == "AlreadyExistsException":
+            return None
+        raise
     return len(template["Resources"])
 
 
@@ -584,6 +600,23 @@ def down(session, cluster: str = "default", force: bool = False,
     if not result.removed and not aws.dry:
         report.note(f"Nothing of fargate-lab's to remove for cluster {cluster}.")
     return result
+
+
+@_user_facing("down")
+def require_something_to_remove(session, cluster: str) -> None:
+    """Raise (one line, naming the cluster) unless `down` has something to do for `cluster`: the cluster, or
+    what an earlier `up` or an interrupted `down` left of its network.  `down` itself stays idempotent."""
+    check_cluster(cluster)
+    aws = _Clients(session)
+    if _active_cluster(aws.ecs, cluster):
+        return
+    stack = _find_stack(aws.cfn, stack_name(cluster))
+    if (stack and stack["StackStatus"] != "DELETE_COMPLETE") or aws.ec2.describe_vpcs(Filters=ec2_filters(cluster))[
+            "Vpcs"]:
+        return
+    names = sorted(arn.rsplit("/", 1)[-1] for arn in _paged(aws.ecs, "list_clusters", "clusterArns"))
+    known = f"clusters there: {', '.join(names)}" if names else "there are no clusters there"
+    raise OpsError(f"no cluster named {cluster} in {aws.region} ({known}); nothing to take down: check the name")
 
 
 def _keep(report: _Report, result: DownResult, line: str) -> None:

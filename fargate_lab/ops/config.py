@@ -177,6 +177,10 @@ def _chosen_entry(config_name: str | None, path: Path) -> tuple[str | None, dict
     data = load(path)
     if config_name is not None and config_name not in data["clusters"]:
         raise ConfigError(_unknown_config(config_name, data, path))
+    if config_name is None and data["default"] is not None and data["default"] not in data["clusters"]:
+        known = ", ".join(sorted(map(str, data["clusters"]))) or "none"
+        raise ConfigError(f"{path}: default: {data['default']!r} names no configuration under clusters: (known: "
+                          f"{known}); run `fargate-lab configure default --config-name NAME` or fix the file")
     name = config_name or data["default"]
     entry = data["clusters"].get(name) if name else None
     if entry is not None and not isinstance(entry, dict):
