@@ -102,7 +102,7 @@ def _describe(value: Any) -> str:
     return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
 
 
-def _too_deep(text: bytes) -> bool:
+def too_deep(text: bytes) -> bool:
     """Nesting deeper than MAX_DEPTH, found by one pass over the bytes (strings skipped), so that
     no JSON parser, ours or moto's, recurses on it."""
     depth, in_string, escaped = 0, False, False
@@ -137,7 +137,7 @@ def load_json(body: bytes | str | None, what: str = "request body") -> Any:
                                                   f"{MAX_BODY:,}-byte limit for one request; send less", 413)
     if not raw.strip():
         return {}
-    if _too_deep(raw):
+    if too_deep(raw):
         raise BadRequest(SERIALIZATION, f"{what}: JSON nested deeper than {MAX_DEPTH} levels; "
                                         "send the operation's parameters as a flat JSON object")
     try:
