@@ -214,12 +214,16 @@ class MotoSubstrate(Boto3Substrate):
 
     def __init__(self, session: boto3.session.Session, account_id: str = "123456789012"):
         super().__init__(session, account_id)
-        from moto.core.exceptions import RESTError
+        from moto.core import exceptions as moto_exceptions
         from moto.ec2.models import ec2_backends
         from moto.elbv2.models import elbv2_backends
         from moto.iam.models import get_account_id_from
         from moto.logs.models import logs_backends
-        self._moto_errors = (RESTError,)
+        # moto's error base classes (ServiceException since 5.2, RESTError before)
+        self._moto_errors = tuple(getattr(moto_exceptions, name) for name in
+                                  ("ServiceException", "RESTError", "_RESTError") if hasattr(moto_exceptions, name))
+        if not self._moto_errors:
+            raise ImportError("moto.core.exceptions has none of the error classes MotoSubstrate knows")
         self._ec2_backends, self._elbv2_backends, self._logs_backends = ec2_backends, elbv2_backends, logs_backends
         # the account moto files this session's calls under (as moto's own request handling decides it)
         credentials = session.get_credentials()
