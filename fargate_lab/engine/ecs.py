@@ -36,6 +36,17 @@ DEFAULT_DEPLOYMENT_CONFIG = {
 CLUSTER_NOT_FOUND = ("ClusterNotFoundException", "Cluster not found.")
 
 
+@dataclass(frozen=True)
+class Quotas:
+    """ECS's quotas on what requests can make the engine keep (ecs-behaviour §8), so that no series of
+    requests grows it without bound.  Per-request limits (counts, list lengths) are the wire's."""
+    clusters_per_region: int = 10_000
+    services_per_cluster: int = 5_000
+    revisions_per_family: int = 1_000_000
+    task_definition_bytes: int = 65_536      # the request's JSON (awsdocs/amazon-ecs-developer-guide PR #149)
+    override_characters: int = 8_192         # RunTask overrides, JSON formatting included (RunTask API doc)
+
+
 @dataclass
 class RegionState:
     clusters: dict[str, Cluster] = field(default_factory=dict)
@@ -44,8 +55,10 @@ class RegionState:
 
 class Engine(TaskLifecycle, ServiceController):
     def __init__(self, clock: Clock | None = None, seed: int = 0, substrate: Substrate | None = None,
-                 catalog: ImageCatalog | None = None, timing: str | Timing = "realistic"):
+                 catalog: ImageCatalog | None = None, timing: str | Timing = "realistic",
+                 quotas: Quotas | None = None):
         self.clock = clock or VirtualClock(0.0)
+        self.quotas = quotas or Quotas()
         self.ids = IdSource(seed)
         self.substrate = substrate or OfflineSubstrate()
         self.catalog = catalog or ImageCatalog.with_demo_images()
@@ -146,6 +159,10 @@ class Engine(TaskLifecycle, ServiceController):
         existing = state.clusters.get(name)
         if existing and existing.status == "ACTIVE":
             return {"cluster": existing.render(["TAGS", "SETTINGS"])}  # CreateCluster is idempotent
+        limit = self.quotas.clusters_per_region
+        if sum(c.status == "ACTIVE" for c in state.clusters.values()) >= limit:
+            raise client_error(f"You have reached the limit of {limit:,} clusters in {region} for this account "
+                               "(ECS quota 'Clusters per account'); delete clusters you no longer use.")
         cluster = Cluster(name=name, arn=self._arn(region, "cluster", name), region=region,
                           tags=self._tags(p.get("tags", [])), capacity_providers=list(providers),
                           default_strategy=strategy, configuration=p.get("configuration"))
@@ -247,6 +264,15 @@ class Engine(TaskLifecycle, ServiceController):
         if not NAME.match(family):
             raise client_error("Family contains invalid characters. Up to 255 letters (uppercase and lowercase), "
                                "numbers, underscores, and hyphens are allowed.")
+        size = len(json.dumps(p, separators=(",", ":"), default=str).encode())
+        if size > self.quotas.task_definition_bytes:
+            raise client_error(f"Actual length: '{size}'. Max allowed length is "
+                               f"'{self.quotas.task_definition_bytes}' bytes.")
+        known = len(self._region(region).families.get(family, ()))
+        if known >= self.quotas.revisions_per_family:
+            raise EcsError("LimitExceededException",
+                           f"Family {family} has reached the limit of {self.quotas.revisions_per_family:,} "
+                           "revisions (deregistered ones count too); register under a new family name.")
         containers = [self._container_definition(c, p) for c in p["containerDefinitions"]]
         if not containers:
             raise client_error("Container list cannot be empty.")
@@ -496,6 +522,9 @@ class Engine(TaskLifecycle, ServiceController):
         td = self._task_definition(region, p["taskDefinition"], client_error("TaskDefinition not found."))
         if td.status != "ACTIVE":   # RunTask answers InvalidParameterException here (UpdateService: ClientException)
             raise invalid_parameter("TaskDefinition is inactive")
+        if p.get("overrides") and len(json.dumps(p["overrides"], separators=(",", ":"))) > \
+                self.quotas.override_characters:
+            raise invalid_parameter(f"Container Overrides length must be at most {self.quotas.override_characters}")
         count = p.get("count", 1)
         if not 1 <= count <= 10:
             raise invalid_parameter("count must be between 1 and 10.")
@@ -660,6 +689,10 @@ class Engine(TaskLifecycle, ServiceController):
         existing = cluster.services.get(name)
         if existing and existing.status in ("ACTIVE", "DRAINING"):
             raise invalid_parameter("Creation of service was not idempotent.")
+        limit = self.quotas.services_per_cluster
+        if sum(s.status in ("ACTIVE", "DRAINING") for s in cluster.services.values()) >= limit:
+            raise client_error(f"Cluster {cluster.name} has reached the limit of {limit:,} services (ECS quota "
+                               "'Services per cluster'); delete services you no longer use.")
         if p.get("schedulingStrategy", "REPLICA") != "REPLICA":
             raise invalid_parameter("The DAEMON scheduling strategy is not supported by Fargate.")
         if "desiredCount" not in p:
