@@ -247,6 +247,8 @@ class Lab:
         self._after_call(parsed, model, **kw)
         services = parsed.get("services") or ([parsed["service"]] if "service" in parsed else [])
         for svc in services:
+            if svc.get("serviceName") != SERVICE:   # the lab's one service; others (a test's own) are not watched
+                continue
             for event_ in svc.get("events", []):
                 self.events[event_["id"]] = (event_["createdAt"], event_["message"])
             for dep in svc.get("deployments", []):
@@ -258,6 +260,12 @@ class Lab:
                         self.completion_order = [i for i in self.completion_order if i != dep["id"]] + [dep["id"]]
                 else:
                     self.completed_now.discard(dep["id"])   # a rollback target goes COMPLETED -> IN_PROGRESS
+
+    def forget_what_was_seen(self) -> None:
+        """Start watching afresh (a new service of the same name: its predecessor's deployments are gone)."""
+        for seen in (self.events, self.seen_states, self.deployment_facts, self.completed_now):
+            seen.clear()
+        self.completion_order = []
 
     def latest_completed(self) -> str | None:
         """The deployment a breaker rollback may return to (§3.4: "the most recent deployment that is in

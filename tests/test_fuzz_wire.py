@@ -35,7 +35,7 @@ from hypothesis import strategies as st
 from fargate_lab.local.server import LocalServer
 from fargate_lab.wire.ecs_json import PROTOCOL_ERRORS, TARGET_PREFIX
 
-from .test_client_invariants import CLUSTER, SERVICE, Lab
+from .test_client_invariants import CLUSTER, ROLLBACK_TO_COMPLETED, SERVICE, Lab, Run
 
 MODEL = botocore.session.get_session().get_service_model("ecs")
 INTERNAL = "internal error"
@@ -300,3 +300,21 @@ def test_generated_requests_over_http_many(lab):
 def test_after_the_fuzz_a_normal_rollout_still_works(lab):
     assert lab.seen, "no fuzz example ran before this test"
     still_works(lab)
+
+
+def test_after_the_fuzz_the_client_visible_rollout_invariants_hold(lab):
+    """The fidelity issue's invariants (test_client_invariants.Run: minimum healthy and maximum percent at
+    every sample, a breaker trip observable as FAILED, the outcome when one is due), on the fuzzed cloud
+    itself: v1, v2 right after services_stable, then a crashing image with the breaker and rollback on."""
+    assert lab.seen, "no fuzz example ran before this test"
+    ecs = lab.ecs
+    ecs.create_cluster(clusterName=CLUSTER)     # the fuzz may have deleted it (an INACTIVE name is reused)
+    if any(s["status"] != "INACTIVE" for s in ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"]):
+        ecs.delete_service(cluster=CLUSTER, service=SERVICE, force=True)
+        ecs.get_waiter("services_inactive").wait(cluster=CLUSTER, services=[SERVICE])
+    lab.definitions.clear()                     # the fuzz may have deregistered or deleted them
+    lab.forget_what_was_seen()                  # the service made before the fuzz is gone
+    run = Run(ROLLBACK_TO_COMPLETED, lab)
+    run.play()
+    run.check_outcome()
+    lab.assert_no_future_timestamps()
