@@ -40,6 +40,8 @@ DEPLOY_TIMEOUT = 3600.0  # virtual seconds before a deploy counts as stuck
 PER_CALL_TARGET = 0.5    # local/moto
 START_TARGET = 1.0       # seconds
 DEPLOY_TARGET = (5000, 5.0)
+LOAD_TARGET = {"inproc": 300, "http": 150}   # calls/s with 10 threads on 2 cores
+SIZE_TARGET = (5000, 15.0)                     # N, wall seconds through the whole local cloud
 
 
 # =============================================================================
@@ -241,7 +243,7 @@ def _deploy_cloud(n: int) -> dict:
         cloud.stop()
 
 
-def _deploy(n, call, advance, engine, subnets, warm) -> dict:
+def _deploy(n, call, advance, engine, subnets, warm, poll: float = POLL_STEP) -> dict:
     pc = time.perf_counter
     call("CreateCluster", clusterName="bench")
     for version in ("v1", "v2"):
@@ -269,8 +271,8 @@ def _deploy(n, call, advance, engine, subnets, warm) -> dict:
         while not settled():
             if waited >= DEPLOY_TIMEOUT:
                 raise RuntimeError(f"deploy of {n} tasks not settled after {DEPLOY_TIMEOUT:.0f} virtual s")
-            advance(POLL_STEP)
-            waited += POLL_STEP
+            advance(poll)
+            waited += poll
 
     t0 = pc()
     call("CreateService", cluster="bench", serviceName="web", taskDefinition="web:1", desiredCount=n,
@@ -289,7 +291,191 @@ def _deploy(n, call, advance, engine, subnets, warm) -> dict:
 
 
 def child_deploy(kind: str, n: int) -> None:
+    if kind == "cloud-lb":
+        _emit(_deploy_cloud_lb(n))
+        return
     _emit(_deploy_engine(n) if kind == "engine" else _deploy_cloud(n))
+
+
+# -- part 4: load (threads, in-process and over HTTP) and size (peak memory) ---------------------
+
+LOAD_CYCLE = ("describe_services", "list_tasks", "describe_tasks", "describe_clusters", "list_services",
+              "describe_task_definition", "run_task", "describe_tasks", "stop_task", "update_service")
+
+
+def _rss_mb() -> float:
+    """Resident set size now (MiB), from /proc (Linux); 0 elsewhere."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError):
+        return 0.0
+
+
+def _peak_rss_mb() -> float:
+    import resource
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def _load_fixture(ecs, ec2) -> dict:
+    """A cluster, a definition and a 4-task service for the mixed calls to read and change."""
+    subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets(
+        Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"])[:3]
+    ecs.create_cluster(clusterName="load")
+    td = ecs.register_task_definition(family="web", **TASK_LEVEL, containerDefinitions=[
+        {"name": "web", "image": "fargatelab/web:v1", "portMappings": [{"containerPort": 80}]}])[
+        "taskDefinition"]["taskDefinitionArn"]
+    network = {"awsvpcConfiguration": {"subnets": subnets}}
+    ecs.create_service(cluster="load", serviceName="web", taskDefinition=td, desiredCount=4,
+                       launchType="FARGATE", networkConfiguration=network)
+    return {"td": td, "network": network}
+
+
+def _load_worker(ecs, fx: dict, calls: int, worker: int, lat: list, errors: list) -> None:
+    """`calls` ECS calls cycling through LOAD_CYCLE; appends each call's seconds to lat."""
+    pc = time.perf_counter
+    task = None
+    for i in range(calls):
+        op = LOAD_CYCLE[i % len(LOAD_CYCLE)]
+        t = pc()
+        try:
+            if op == "describe_services":
+                ecs.describe_services(cluster="load", services=["web"])
+            elif op == "list_tasks":
+                arns = ecs.list_tasks(cluster="load", serviceName="web")["taskArns"]
+            elif op == "describe_tasks":
+                ecs.describe_tasks(cluster="load", tasks=([task] if task else []) or arns[:10] or ["none"])
+            elif op == "describe_clusters":
+                ecs.describe_clusters(clusters=["load"])
+            elif op == "list_services":
+                ecs.list_services(cluster="load")
+            elif op == "describe_task_definition":
+                ecs.describe_task_definition(taskDefinition=fx["td"])
+            elif op == "run_task":
+                task = ecs.run_task(cluster="load", taskDefinition=fx["td"], launchType="FARGATE",
+                                    networkConfiguration=fx["network"])["tasks"][0]["taskArn"]
+            elif op == "stop_task":
+                ecs.stop_task(cluster="load", task=task, reason="bench")
+                task = None
+            elif op == "update_service":
+                ecs.update_service(cluster="load", service="web", desiredCount=4 + (i // len(LOAD_CYCLE) + worker) % 3)
+        except Exception as e:  # noqa: BLE001 - counted and reported, never expected
+            errors.append(f"{op}: {type(e).__name__}: {e}"[:200])
+        lat.append(pc() - t)
+
+
+def child_serve() -> None:
+    """A local cloud served over HTTP on a free port (the other end of `child_load http`)."""
+    from fargate_lab import local
+    from fargate_lab.local.server import LocalServer
+    cloud = local.start(seed=0)
+    server = LocalServer(cloud, port=0).start()
+    print(f"PORT {server.port}", flush=True)
+    sys.stdin.read()      # until the parent closes our stdin
+    server.shutdown()
+    cloud.stop()
+
+
+def child_load(mode: str, threads: int, calls: int) -> None:
+    """`threads` threads x `calls` mixed ECS calls, each thread with its own boto3 client.
+    inproc: the local cloud in this process, while the main thread advances its clock 1 s
+    every 50 ms (the engine works as the calls arrive).  http: the same against `child_serve`
+    in another process (its own interpreter, as `fargate-lab local serve` is), whose clock
+    stands still (virtual time moves only when asked)."""
+    import threading
+    import boto3
+    from botocore.config import Config
+    server = cloud = None
+    cfg = Config(retries={"max_attempts": 1}, max_pool_connections=threads + 2)
+    if mode == "http":
+        env = dict(os.environ)
+        server = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--child", "serve"], env=env,
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        port = int(server.stdout.readline().split()[1])
+        session = boto3.session.Session(aws_access_key_id="x", aws_secret_access_key="x", region_name=REGION)
+        make = lambda svc: session.client(svc, endpoint_url=f"http://127.0.0.1:{port}", config=cfg)  # noqa: E731
+    else:
+        from fargate_lab import local
+        cloud = local.start(seed=0)
+        session = boto3.session.Session(region_name=REGION)
+        make = lambda svc: session.client(svc, config=cfg)  # noqa: E731
+    try:
+        fx = _load_fixture(make("ecs"), make("ec2"))
+        clients = [make("ecs") for _ in range(threads)]   # made here: client creation is not thread-safe
+        for c in clients:                                   # warm each client (endpoint, model caches)
+            c.list_clusters()
+        lats: list[list[float]] = [[] for _ in range(threads)]
+        errors: list[str] = []
+        workers = [threading.Thread(target=_load_worker, args=(clients[i], fx, calls, i, lats[i], errors))
+                   for i in range(threads)]
+        t0 = time.perf_counter()
+        for w in workers:
+            w.start()
+        advances = 0
+        while any(w.is_alive() for w in workers):
+            if cloud is not None:
+                cloud.advance(1.0)
+                advances += 1
+            time.sleep(0.05)
+        wall = time.perf_counter() - t0
+        all_lat = sorted(x for lat in lats for x in lat)
+        final = make("ecs").describe_services(cluster="load", services=["web"])["services"][0]
+        consistent = final["desiredCount"] in (4, 5, 6) and final["status"] == "ACTIVE"
+    finally:
+        if server is not None:
+            server.stdin.close()
+            server.wait(timeout=30)
+        if cloud is not None:
+            cloud.stop()
+
+    def pct(q: float) -> float:
+        return all_lat[min(len(all_lat) - 1, int(q * len(all_lat)))]
+    _emit({"mode": mode, "threads": threads, "calls": len(all_lat), "wall_s": wall,
+           "per_s": len(all_lat) / wall, "p50_ms": 1e3 * pct(0.50), "p99_ms": 1e3 * pct(0.99),
+           "max_ms": 1e3 * all_lat[-1], "errors": len(errors), "first_errors": errors[:3],
+           "consistent": consistent, "clock_advances": advances})
+
+
+def _deploy_cloud_lb(n: int) -> dict:
+    """The whole local cloud, behind an ALB target group (ip targets): ENIs and target
+    registration included.  Polled like the services_stable waiter (every 15 s)."""
+    from fargate_lab import local
+    import boto3
+    rss0 = _rss_mb()
+    cloud = local.start(seed=0)
+    ecs, ec2, elb = (boto3.client(s, region_name=REGION) for s in ("ecs", "ec2", "elbv2"))
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets(
+        Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"])[:3]
+    lb = elb.create_load_balancer(Name="bench", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="bench-web", Protocol="HTTP", Port=80, VpcId=vpc,
+                                 TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+
+    def call(op, **p):
+        name = "".join("_" + ch.lower() if ch.isupper() else ch for ch in op).lstrip("_")
+        if op == "CreateService":
+            p["loadBalancers"] = [{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}]
+        return getattr(ecs, name)(**p)
+
+    def warm():
+        call("CreateCluster", clusterName="warmup")
+        ecs.create_service(cluster="warmup", serviceName="warm", taskDefinition="web:1", desiredCount=0,
+                           launchType="FARGATE", networkConfiguration={"awsvpcConfiguration": {"subnets": subnets}})
+        cloud.advance(POLL_STEP)
+    try:
+        rss_ready = _rss_mb()
+        out = _deploy(n, call, cloud.advance, cloud.engine, subnets, warm=warm, poll=15.0)
+        cloud.advance(60)   # the old tasks' ENIs are deleted while they deprovision (10-25 s)
+        enis = ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": subnets}])["NetworkInterfaces"]
+        targets = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
+        out.update(enis=len(enis), healthy_targets=sum(t["TargetHealth"]["State"] == "healthy" for t in targets),
+                   rss_start_mb=rss0, rss_ready_mb=rss_ready, rss_end_mb=_rss_mb(), peak_rss_mb=_peak_rss_mb())
+        return out
+    finally:
+        cloud.stop()
 
 
 def child_profile(target: str, n: int, iters: int) -> None:
@@ -301,10 +487,10 @@ def child_profile(target: str, n: int, iters: int) -> None:
         prof.enable()
         result = _deploy_engine(n)
         prof.disable()
-    elif target == "cloud-deploy":
+    elif target in ("cloud-deploy", "cloud-lb-deploy"):
         from fargate_lab import local  # noqa: F401  (imported outside the profile)
         prof.enable()
-        result = _deploy_cloud(n)  # includes the one-time warm-up (reported as warm_s)
+        result = (_deploy_cloud if target == "cloud-deploy" else _deploy_cloud_lb)(n)  # includes the warm-up
         prof.disable()
     else:  # local-calls
         b = _Backend("local")
@@ -331,15 +517,16 @@ class ChildFailed(RuntimeError):
     pass
 
 
-def run_child(args: list[str], timeout: float) -> tuple[dict, float]:
-    """(result, subprocess wall seconds); raises subprocess.TimeoutExpired or ChildFailed."""
+def run_child(args: list[str], timeout: float, root: str = ROOT) -> tuple[dict, float]:
+    """(result, subprocess wall seconds); raises subprocess.TimeoutExpired or ChildFailed.
+    `root`: the source tree whose fargate_lab the child imports (a baseline checkout for part 4)."""
     env = dict(os.environ)
-    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["AWS_DEFAULT_REGION"] = REGION
     for key in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_ECS", "AWS_ENDPOINT_URL_EC2", "FARGATE_LAB_STRICT"):
         env.pop(key, None)
     t = time.perf_counter()
-    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", *args], cwd=ROOT, env=env,
+    proc = subprocess.run([sys.executable, os.path.abspath(__file__), "--child", *args], cwd=root, env=env,
                           capture_output=True, text=True, timeout=timeout)
     wall = time.perf_counter() - t
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith(RESULT_TAG)]
@@ -481,6 +668,83 @@ def part3(opts, failures: list[str]) -> None:
           "during the timed part; 'virtual s' = cloud time the two rollouts took.")
 
 
+def baseline_tree(rev: str) -> str:
+    """`git archive` of `rev` into a temporary directory (removed at exit): the code before a change,
+    measured now, on this machine, by this script's children."""
+    import atexit
+    import shutil
+    import tempfile
+    where = tempfile.mkdtemp(prefix="fargate-lab-baseline-")
+    atexit.register(shutil.rmtree, where, True)
+    archive = subprocess.run(["git", "-C", ROOT, "archive", rev], capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", where], input=archive, check=True)
+    return where
+
+
+def part4(opts, failures: list[str]) -> None:
+    trees = [("now", ROOT)]
+    if opts.baseline:
+        rev = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", opts.baseline], capture_output=True,
+                             text=True, check=True).stdout.strip()
+        trees.insert(0, (f"baseline {rev}", baseline_tree(opts.baseline)))
+    try:
+        load = os.getloadavg()
+        load_note = f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+    except OSError:
+        load_note = ""
+    print(f"\n== 4a. Load: {opts.load_threads} threads x {opts.load_calls} mixed ECS calls "
+          f"({', '.join(LOAD_CYCLE)}), each thread its own boto3 client; fresh subprocess per run; {load_note}")
+    rows = []
+    for label, root in trees:
+        for mode in ("inproc", "http"):
+            try:
+                r, _ = run_child(["load", mode, str(opts.load_threads), str(opts.load_calls)], timeout=600, root=root)
+            except (ChildFailed, subprocess.TimeoutExpired) as e:
+                failures.append(str(e))
+                rows.append([label, mode, "FAILED", "", "", "", "", "", str(e).splitlines()[-1][:60]])
+                continue
+            aim = LOAD_TARGET[mode]
+            rows.append([label, "in-process" if mode == "inproc" else "HTTP (LocalServer)", f"{r['calls']:,}",
+                         f"{r['per_s']:.0f}", f"{r['p50_ms']:.1f}", f"{r['p99_ms']:.1f}", f"{r['max_ms']:.0f}",
+                         f"{r['errors']}", f">= {aim}/s: {verdict(r['per_s'] >= aim)}"
+                         + ("" if r["consistent"] else "; state INCONSISTENT")
+                         + (f"; {r['first_errors'][0]}" if r["errors"] else "")])
+    table(["code", "path", "calls", "calls/s", "p50 ms", "p99 ms", "max ms", "errors", "aim"], rows, "llrrrrrrl")
+    print("   in-process: the main thread advances the virtual clock 1 s every 50 ms meanwhile; HTTP: the server is "
+          "`LocalServer(cloud, port=0)` in its own subprocess (as `fargate-lab local serve`), clients in this one.")
+
+    print(f"\n== 4b. Size: rolling deploy through the whole local cloud behind an ALB target group (ip targets), "
+          f"CreateService N -> stable -> UpdateService v2 -> COMPLETED; polled every 15 virtual s; fresh subprocess "
+          f"per run, killed after {opts.size_timeout:.0f} s")
+    rows = []
+    for label, root in trees:
+        for n in opts.size_sizes:
+            try:
+                r, wall = run_child(["deploy", "cloud-lb", str(n)], timeout=opts.size_timeout, root=root)
+            except subprocess.TimeoutExpired:
+                rows.append([label, f"{n:,}", f"> {opts.size_timeout:.0f}", "", "", "", "", "", "", "",
+                             "killed: did not finish"])
+                continue
+            except ChildFailed as e:
+                failures.append(str(e))
+                rows.append([label, f"{n:,}", "FAILED", "", "", "", "", "", "", "", str(e).splitlines()[-1][:60]])
+                continue
+            note = ""
+            if n == SIZE_TARGET[0]:
+                note = f"aim <= {SIZE_TARGET[1]:.0f} s: {verdict(r['total_s'] <= SIZE_TARGET[1])}"
+            if r["enis"] != n or r["healthy_targets"] != n:
+                note += f" (ENIs {r['enis']}, healthy targets {r['healthy_targets']}: expected {n})"
+            rows.append([label, f"{n:,}", f"{r['total_s']:.2f}", f"{1e3 * r['total_s'] / n:.2f}",
+                         f"{r['virtual_create_s'] + r['virtual_update_s']:.0f}", f"{r['events']:,}",
+                         f"{r['enis']:,}", f"{r['rss_ready_mb']:.0f}", f"{r['peak_rss_mb']:.0f}",
+                         f"{r['peak_rss_mb'] - r['rss_ready_mb']:.0f}", note])
+    table(["code", "N", "wall s", "ms/task", "virtual s", "clock events", "ENIs after", "RSS ready MiB",
+           "peak RSS MiB", "peak - ready", "note"], rows, "lrrrrrrrrrl")
+    print("   wall = CreateService .. v2 COMPLETED (one-time warm-up excluded); 'ENIs after' = DescribeNetworkInterfaces "
+          "on the service's subnets once settled (N expected); RSS ready = after start-up and the ALB, before "
+          "CreateService; peak = ru_maxrss of the child.")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -493,8 +757,15 @@ def main() -> int:
     parser.add_argument("--cloud-max", type=int, default=5000, help="largest N run through the full local cloud")
     parser.add_argument("--cloud-timeout", type=float, default=75.0,
                         help="seconds before a local-cloud deploy with N > 1000 is killed and reported as skipped")
-    parser.add_argument("--parts", default="123", help="which parts to run, e.g. 13")
-    parser.add_argument("--profile", choices=("engine-deploy", "cloud-deploy", "local-calls"),
+    parser.add_argument("--parts", default="123", help="which parts to run, e.g. 13 (4: load and size)")
+    parser.add_argument("--load-threads", type=int, default=10, help="threads for part 4a")
+    parser.add_argument("--load-calls", type=int, default=300, help="calls per thread for part 4a")
+    parser.add_argument("--size-sizes", type=lambda s: [int(x) for x in s.split(",")], default=[100, 1000, 5000],
+                        help="N for part 4b")
+    parser.add_argument("--size-timeout", type=float, default=120.0, help="seconds before a part-4b run is killed")
+    parser.add_argument("--baseline", metavar="REV",
+                        help="part 4 also measures git revision REV (git archive into a temp dir) side by side")
+    parser.add_argument("--profile", choices=("engine-deploy", "cloud-deploy", "cloud-lb-deploy", "local-calls"),
                         help="run one workload under cProfile in this process and print the hot spots")
     parser.add_argument("--profile-n", type=int, default=5000, help="N for --profile engine-deploy / cloud-deploy")
     opts = parser.parse_args()
@@ -507,6 +778,10 @@ def main() -> int:
             child_start(args[0], float(args[1]))
         elif mode == "deploy":
             child_deploy(args[0], int(args[1]))
+        elif mode == "load":
+            child_load(args[0], int(args[1]), int(args[2]))
+        elif mode == "serve":
+            child_serve()
         return 0
     if opts.profile:
         sys.path.insert(0, ROOT)
@@ -526,6 +801,8 @@ def main() -> int:
         part2(opts, failures)
     if "3" in opts.parts:
         part3(opts, failures)
+    if "4" in opts.parts:
+        part4(opts, failures)
     print(f"\nbenchmark wall time: {time.perf_counter() - t0:.0f} s")
     if failures:
         print(f"{len(failures)} measurement(s) failed:", *failures, sep="\n  ")
