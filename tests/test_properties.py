@@ -559,6 +559,7 @@ class Run:
 
 def simulate(sc: Scenario, check: bool = True, timing="realistic", **roll) -> tuple[Run, dict]:
     engine = Engine(clock=VirtualClock(T0), seed=sc.seed, substrate=OfflineSubstrate(), timing=timing)
+    engine.verify_views = True   # every step also checks the scheduler's cached task views
     run = Run(sc, engine, check=check)
     run.start()
     run.update()

@@ -210,22 +210,7 @@ class ServiceController:
             return
 
         primary = service.primary
-        active = [t for t in service.live.values() if not t.stopping]
-        views = []
-        health: dict[str, bool] = {}
-        for t in active:
-            healthy = health[t.id] = self.healthy_for_deployment(t)
-            if healthy and not t.became_healthy:
-                t.became_healthy = True
-                dep = self.deployments.get(t.deployment_id)
-                # resetOnHealthyTask (default true): a healthy task starts the count again
-                # (consecutive failures); false keeps counting every failure (cumulative)
-                if dep and dep.rollout_state == "IN_PROGRESS" and \
-                        dep.config.get("deploymentCircuitBreaker", {}).get("resetOnHealthyTask", True):
-                    dep.failed_tasks = 0
-            failing = t.health_status() == "UNHEALTHY" or any(g.state == "unhealthy" for g in t.targets)
-            views.append(TaskView(t.id, t.deployment_id, t.last_status == "RUNNING", healthy,
-                                  t.availability_zone or "", failing))
+        views, health = self._views(service)
 
         placeable = service.launch_type != "EC2"
         throttled = now < service.launch_not_before
@@ -276,6 +261,51 @@ class ServiceController:
                         "because of the service deployment configuration. Update the minimumHealthyPercent or "
                         "maximumPercent value and try again.")
         self._settle(service, health)
+
+    def _views(self, service: Service) -> tuple[list[TaskView], dict[str, bool]]:
+        """The scheduler's view of the service's tasks whose desiredStatus is RUNNING, in a stable order,
+        and whether each counts as healthy.  A task's view is worked out again only when the task was
+        touched (`_touch`) since, or while its health depends on the clock (the 40 s rule); with
+        `verify_views` every view is also worked out afresh and compared (the tests run so)."""
+        cache, touched = service.views, service.touched
+        views: list[TaskView] = []
+        health: dict[str, bool] = {}
+        for t in service.live.values():
+            if t.stopping:
+                continue
+            known = cache.get(t.id)
+            if known is None or t.id in touched:
+                known = self._view(t)
+                if not known[0].running or known[1] or t.targets or t.checked_containers:
+                    cache[t.id] = known          # not waiting on the clock: valid until touched
+                else:
+                    cache.pop(t.id, None)
+            view, healthy = known
+            if healthy and not t.became_healthy:
+                t.became_healthy = True
+                dep = self.deployments.get(t.deployment_id)
+                # resetOnHealthyTask (default true): a healthy task starts the count again
+                # (consecutive failures); false keeps counting every failure (cumulative)
+                if dep and dep.rollout_state == "IN_PROGRESS" and \
+                        dep.config.get("deploymentCircuitBreaker", {}).get("resetOnHealthyTask", True):
+                    dep.failed_tasks = 0
+            views.append(view)
+            health[t.id] = healthy
+        touched.clear()
+        for gone in [i for i in cache if i not in service.live or service.live[i].stopping]:
+            del cache[gone]
+        if self.verify_views:
+            fresh = [self._view(t) for t in service.live.values() if not t.stopping]
+            assert [v for v, _ in fresh] == views and {v.id: h for v, h in fresh} == health, (
+                "the scheduler's cached task views differ from fresh ones: a task changed without _touch")
+        return views, health
+
+    def _view(self, t: Task) -> tuple[TaskView, bool]:
+        healthy = self.healthy_for_deployment(t)
+        failing = any(c.health_status == "UNHEALTHY" for c in t.essential_containers) or any(
+            g.state == "unhealthy" for g in t.targets)
+        return TaskView(t.id, t.deployment_id, t.last_status == "RUNNING", healthy, t.availability_zone or "",
+                        failing), healthy
 
     def _settle(self, service: Service, health: dict[str, bool]) -> None:
         """Mark the rollout COMPLETED and report steady state when they are reached."""

@@ -59,6 +59,7 @@ class Engine(TaskLifecycle, ServiceController):
                  quotas: Quotas | None = None):
         self.clock = clock or VirtualClock(0.0)
         self.quotas = quotas or Quotas()
+        self.verify_views = False   # recompute the scheduler's cached task views every step and compare
         self.ids = IdSource(seed)
         self.substrate = substrate or OfflineSubstrate()
         self.catalog = catalog or ImageCatalog.with_demo_images()

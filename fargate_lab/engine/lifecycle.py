@@ -164,7 +164,7 @@ class TaskLifecycle:
         """Counts towards minimumHealthyPercent (ecs-behaviour.md §2.2)."""
         if task.last_status != "RUNNING" or task.stopping:
             return False
-        checked = [c for c in task.containers if c.essential and c.health_check]
+        checked = task.checked_containers
         if task.targets or checked:
             return all(t.state == "healthy" for t in task.targets) and all(
                 c.health_status == "HEALTHY" for c in checked)
@@ -263,6 +263,7 @@ class TaskLifecycle:
     def _touch(self, task: Task) -> None:
         """Something about this task changed: its service should look again."""
         if task.service is not None:
+            task.service.touched.add(task.id)
             self._dirty(task.service)
 
     def _write_logs(self, task: Task, c, lines) -> None:

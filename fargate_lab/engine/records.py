@@ -5,6 +5,8 @@ Responses are dicts named as the ECS API names them; times are epoch seconds
 """
 from __future__ import annotations
 
+import functools
+
 import hashlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -177,8 +179,19 @@ class Task:
     def stopping(self) -> bool:
         return self.desired_status == "STOPPED"
 
+    # A task's containers never change after it is made; the scheduler asks these of every task
+    # at every step, so they are worked out once.
+    @functools.cached_property
+    def essential_containers(self) -> list[ContainerState]:
+        return [c for c in self.containers if c.essential]
+
+    @functools.cached_property
+    def checked_containers(self) -> list[ContainerState]:
+        """Essential containers with a health check of their own."""
+        return [c for c in self.essential_containers if c.health_check]
+
     def health_status(self) -> str:
-        essential = [c for c in self.containers if c.essential]
+        essential = self.essential_containers
         states = {c.health_status for c in essential}
         if "UNHEALTHY" in states:
             return "UNHEALTHY"
@@ -351,6 +364,10 @@ class Service:
     live: dict[str, Task] = field(default_factory=dict)            # tasks not yet STOPPED
     steady: bool = False
     reconcile_pending: bool = False
+    # The scheduler's view of each live task, worked out again only for tasks touched since
+    # (ServiceController._views): a step then costs little for the thousands that did not change.
+    views: dict = field(default_factory=dict)                       # task id -> (TaskView, healthy)
+    touched: set = field(default_factory=set)                       # task ids changed since the last step
     start_failures: int = 0           # consecutive tasks that never reached RUNNING
     launch_not_before: float = 0.0
     impaired_reported: bool = False

@@ -143,6 +143,8 @@ class Cloud:
         self.engine = Engine(clock=self.clock, seed=seed, substrate=self.substrate,
                              catalog=catalog or ImageCatalog.with_demo_images(), timing=timing)
         self.wire = EcsWire(self.engine, self.lock, before_call=self.clock.catch_up)
+        # strict mode (the tests): the engine also checks its cached task views against fresh ones
+        self.engine.verify_views = self.wire.strict
         self._saved_waiter_time = botocore.waiter.time
         botocore.waiter.time = _WaiterTime(sleep=self.sleep)
         self.stopped = False
