@@ -1,23 +1,25 @@
 """Teaching helpers for the notebooks: one mode setting, a recorder, plots, a live plot, a demo panel.
 
-    from fargate_lab.teach import setup, Recorder, LivePlot, DemoPanel, plots
+    from fargate_lab.teach import setup, Recorder, LivePlot, DemoPanel, plots, check, talk_folder
     lab = setup()                                    # FARGATE_LAB_MODE: virtual (default) | real | aws
     recorder = Recorder.for_session(lab.session, "talk", "web")
     live = LivePlot(recorder, sleep=lab.sleep)
     live.run(600, step=5)                            # virtual clock: a finished figure in moments
     plots.timeline(recorder.samples); plots.gantt(recorder.samples); plots.explainer(4, 50, 200)
+    TALK = talk_folder()                             # examples/talk; check(...) grades an exercise
 
 matplotlib and ipywidgets (the `notebooks` extra) are imported only by the modules
-that draw: `mode`, `sampling`, `history` and `rollout` need neither.
+that draw: `mode`, `sampling`, `history`, `rollout` and `lesson` need neither.
 """
 from __future__ import annotations
 
+from .lesson import check, talk_folder
 from .mode import Lab, resolve_mode, setup
 from .rollout import RolloutExplanation, RolloutStep, explain_rollout
 from .sampling import Recorder, Sample
 
 __all__ = ["DemoPanel", "Lab", "LivePlot", "Recorder", "RolloutExplanation", "RolloutStep", "Sample",
-           "explain_rollout", "plots", "resolve_mode", "setup"]
+           "check", "explain_rollout", "plots", "resolve_mode", "setup", "talk_folder"]
 
 
 def __getattr__(name: str):

@@ -1,0 +1,35 @@
+"""What every lesson notebook shares: the exercises' self-check and where the talk's files are.
+
+    from fargate_lab.teach import check, talk_folder
+    TALK = talk_folder()                       # examples/talk, seen from notebooks/ or the repository
+    check(answer, lambda a: a == 4, "hint")    # prints "Not tried yet", "Well done!" or "Not quite yet"
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# Jupyter starts a notebook's kernel in notebooks/; nbval, nbconvert and scripts may start it at the root.
+TALK_CANDIDATES = (Path("../examples/talk"), Path("examples/talk"))
+
+
+def check(answer: Any, is_right: Callable[[Any], Any], hint: str, well_done: str = "Well done!") -> None:
+    """A kind self-check: `...` means not tried yet; it never raises."""
+    if answer is ...:
+        print(f"Not tried yet. Hint: {hint}")
+        return
+    try:
+        right = is_right(answer)
+    except Exception as error:  # noqa: BLE001 - a learner's answer may fail in any way; say how, never raise
+        right, hint = False, f"{hint} (checking it raised {type(error).__name__}: {error})"
+    print(well_done if right else f"Not quite yet. Hint: {hint}")
+
+
+def talk_folder() -> Path:
+    """The talk's application (`examples/talk`), as a path relative to the working directory."""
+    for candidate in TALK_CANDIDATES:
+        if candidate.is_dir():
+            return candidate
+    raise FileNotFoundError(f"examples/talk is neither at {TALK_CANDIDATES[0]} nor at {TALK_CANDIDATES[1]} "
+                            f"(from {Path.cwd()}): start Jupyter in the repository or in notebooks/")
