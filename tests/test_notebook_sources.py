@@ -46,6 +46,24 @@ def test_source_is_paired_for_jupyterlab(name):
     assert "\n# %%" in text
 
 
+def test_jupyterlab_opens_and_saves_the_pair_unchanged(tmp_path):
+    """JupyterLab with jupytext (its contents manager): open + save writes both files back byte for byte,
+    and an edit to the .py shows in the notebook it opens next."""
+    contents = pytest.importorskip("jupytext.sync_contentsmanager")
+    pytest.importorskip("jupyter_server")
+    for suffix in (".py", ".ipynb"):
+        shutil.copy(NOTEBOOKS / f"06_rolling_deploy{suffix}", tmp_path / f"06_rolling_deploy{suffix}")
+    manager = contents.TextFileContentsManager(root_dir=str(tmp_path))
+    manager.save(manager.get("06_rolling_deploy.ipynb"), "06_rolling_deploy.ipynb")
+    for suffix in (".py", ".ipynb"):
+        saved = (tmp_path / f"06_rolling_deploy{suffix}").read_text()
+        assert saved == (NOTEBOOKS / f"06_rolling_deploy{suffix}").read_text(), f"saving changed the {suffix}"
+    source = tmp_path / "06_rolling_deploy.py"
+    source.write_text(source.read_text().replace("# # 06 · Rolling deployments", "# # 06 · Edited", 1))
+    first = manager.get("06_rolling_deploy.ipynb")["content"]["cells"][0]
+    assert first["source"].startswith("# 06 · Edited")
+
+
 def test_sync_is_stable(tmp_path, monkeypatch):
     """Syncing a source twice gives the same file, outputs of unchanged checked cells included."""
     source = tmp_path / "00_welcome.py"

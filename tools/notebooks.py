@@ -27,6 +27,11 @@ FORMAT = "py:percent"
 LANGUAGE_INFO = {"name": "python", "pygments_lexer": "ipython3"}
 
 
+def checked_outputs(outputs: list) -> list:
+    """What a checked cell keeps: its outputs without stderr (library warnings are no part of a lesson)."""
+    return [output for output in outputs if not (output.output_type == "stream" and output.name == "stderr")]
+
+
 def sources(names: list[str] | None = None) -> list[Path]:
     """notebooks/NN_*.py, or those whose name starts with one of `names`."""
     found = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
@@ -46,7 +51,7 @@ def from_source(source: Path, previous=None):
         cell["id"] = f"c{i:02d}"   # stable ids: syncing again gives the same file
         if cell.cell_type == "code":
             old = kept.get(cell.source)
-            cell.outputs = old.outputs if old is not None else []
+            cell.outputs = checked_outputs(old.outputs) if old is not None else []
             cell.execution_count = old.execution_count if old is not None else None
     nbformat.validate(nb)
     return nb
@@ -71,7 +76,7 @@ def execute(source: Path) -> None:
     NotebookClient(ran, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     for cell, done in zip(nb.cells, ran.cells, strict=True):
         if cell.cell_type == "code" and CHECK in cell.source:
-            cell.outputs = [o for o in done.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+            cell.outputs = checked_outputs(done.outputs)
             cell.execution_count = done.execution_count
     nbformat.write(nb, source.with_suffix(".ipynb"))
 
