@@ -7,16 +7,95 @@ already on its way out does nothing, so a stop can overtake a start at any time.
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
-from .records import Target, Task
+from .records import Cluster, ContainerState, Target, Task, TaskDefinition
+from .runtime import Runtime
+from .state import EngineState
+from .status import (
+    AttachmentStatus,
+    ContainerStatus,
+    HealthStatus,
+    TargetState,
+    TaskStatus,
+)
 
 ECR_HOST = ".dkr.ecr."
 
 
+class TaskListener(Protocol):
+    """What the lifecycle tells whoever runs the services (the service controller): the only calls
+    that go from a task's life to its service."""
+
+    def task_touched(self, task: Task) -> None:
+        """Something about the task changed: its service should look again."""
+
+    def task_running(self, task: Task) -> None:
+        """The task reached RUNNING."""
+
+    def task_failed(self, task: Task, before_running: bool) -> None:
+        """The task failed (before reaching RUNNING, or before it ever counted as healthy)."""
+
+    def task_health_failed(self, task: Task, cause: str, target: Target | None = None) -> None:
+        """An essential container's check ("container") or a target's ("elb") failed."""
+
+    def service_event(self, service, message: str) -> None:
+        """A line for the service's event list (None: a standalone task, nobody to tell)."""
+
+
+class NoListener:
+    """Nobody to tell: a lifecycle on its own (the engine attaches its service controller)."""
+
+    def task_touched(self, task: Task) -> None:
+        pass
+
+    def task_running(self, task: Task) -> None:
+        pass
+
+    def task_failed(self, task: Task, before_running: bool) -> None:
+        pass
+
+    def task_health_failed(self, task: Task, cause: str, target: Target | None = None) -> None:
+        pass
+
+    def service_event(self, service, message: str) -> None:
+        pass
+
+
 class TaskLifecycle:
+    def __init__(self, runtime: Runtime, state: EngineState, listener: TaskListener | None = None):
+        self.rt = runtime
+        self.state = state
+        self.listener: TaskListener = listener or NoListener()
+
+    # -- creating -----------------------------------------------------------
+    def create_task(self, cluster: Cluster, region: str, td: TaskDefinition, launch: tuple[str, str | None],
+                    network: dict | None, subnet: str | None, group: str, started_by: str | None,
+                    tags: dict[str, str], overrides: dict | None = None, execute_command: bool | None = None) -> Task:
+        ids = self.rt.ids
+        task_id = ids.task_id()
+        containers = [ContainerState(definition=c, behaviour=self.rt.catalog.lookup(c["image"]),
+                                     arn=self.rt.arn(region, "container", f"{cluster.name}/{task_id}/{ids.uuid()}"),
+                                     runtime_id=f"{task_id}-{ids.rng.randrange(10**9, 10**10)}")
+                      for c in td.containers]
+        zone = self.state.zones.get(subnet) if subnet else None
+        if execute_command is None:   # a service's task: the service's enableExecuteCommand
+            owner = cluster.services.get(group.split(":", 1)[1]) if group.startswith("service:") else None
+            execute_command = bool(owner and owner.spec.execute_command)
+        task = Task(id=task_id, arn=self.rt.arn(region, "task", f"{cluster.name}/{task_id}"), cluster=cluster,
+                    region=region, definition=td, containers=containers, launch_type=launch[0],
+                    capacity_provider=launch[1] or ("FARGATE" if launch[0] == "FARGATE" else None),
+                    group=group, started_by=started_by, created_at=self.rt.clock.now(), network=network,
+                    overrides=overrides or {}, tags=tags, subnet_id=subnet, availability_zone=zone,
+                    execute_command=execute_command,
+                    attachment_id=ids.uuid())
+        cluster.tasks[task_id] = task
+        self._begin_task(task)
+        return task
+
     # -- starting ---------------------------------------------------------
     def _begin_task(self, task: Task) -> None:
-        self._later(self._span(self.timing.provisioning), lambda: self._provisioned(task))
+        self._later(self._span(self.rt.timing.provisioning), lambda: self._provisioned(task))
 
     def _provisioned(self, task: Task) -> None:
         if task.stopping:
@@ -25,20 +104,20 @@ class TaskLifecycle:
             groups = task.network["awsvpcConfiguration"].get("securityGroups", [])
             public = task.network["awsvpcConfiguration"].get("assignPublicIp") == "ENABLED"
             try:
-                task.eni = self.substrate.create_interface(
+                task.eni = self.rt.substrate.create_interface(
                     task.region, task.subnet_id, groups, public, f"arn:aws:ecs:{task.region}:attachment/{task.attachment_id}")
             except Exception as exc:  # the network refused: the task cannot start
                 self._fail_start(task, f"ResourceInitializationError: failed to create network interface: {exc}")
                 return
-            task.attachment_status = "ATTACHED"
-        now = self.clock.now()
-        task.last_status, task.connectivity_at, task.pull_started_at = "PENDING", now, now
+            task.attachment_status = AttachmentStatus.ATTACHED
+        now = self.rt.clock.now()
+        task.last_status, task.connectivity_at, task.pull_started_at = TaskStatus.PENDING, now, now
         task.version += 1
         problem = self._start_problem(task)
         if problem:
-            self._later(self._span(self.timing.failed_pull), lambda: self._fail_start(task, problem))
+            self._later(self._span(self.rt.timing.failed_pull), lambda: self._fail_start(task, problem))
             return
-        pull = max(self.ids.jitter(c.behaviour.pull_seconds * self.timing.scale) for c in task.containers)
+        pull = max(self.rt.ids.jitter(c.behaviour.pull_seconds * self.rt.timing.scale) for c in task.containers)
         self._later(pull, lambda: self._pulled(task))
         self._touch(task)
 
@@ -47,7 +126,7 @@ class TaskLifecycle:
         for c in task.containers:
             image = c.definition["image"]
             missing = c.behaviour.pull_error
-            if ECR_HOST in image and not self.substrate.image_exists(task.region, image):
+            if ECR_HOST in image and not self.rt.substrate.image_exists(task.region, image):
                 missing = "not found"
             if missing:
                 ref = image if ("." in image.split("/")[0] and "/" in image) else f"docker.io/{image if '/' in image else 'library/' + image}"
@@ -59,10 +138,10 @@ class TaskLifecycle:
                 continue
             opts = logs.get("options", {})
             group, region = opts.get("awslogs-group"), opts.get("awslogs-region", task.region)
-            if not group or self.substrate.log_group_exists(region, group):
+            if not group or self.rt.substrate.log_group_exists(region, group):
                 continue
             if str(opts.get("awslogs-create-group", "")).lower() == "true":
-                self.substrate.create_log_group(region, group)
+                self.rt.substrate.create_log_group(region, group)
                 continue
             return ("ResourceInitializationError: failed to validate logger args: create stream has been "
                     "retried 1 times: failed to create Cloudwatch log stream: ResourceNotFoundException: "
@@ -72,46 +151,46 @@ class TaskLifecycle:
     def _pulled(self, task: Task) -> None:
         if task.stopping:
             return
-        task.pull_stopped_at = self.clock.now()
-        task.last_status = "ACTIVATING"
+        task.pull_stopped_at = self.rt.clock.now()
+        task.last_status = TaskStatus.ACTIVATING
         task.version += 1
         self._register_targets(task)
-        start = max(self.ids.jitter(c.behaviour.start_seconds * self.timing.scale) for c in task.containers)
-        self._later(start + self._span(self.timing.activating), lambda: self._running(task))
+        start = max(self.rt.ids.jitter(c.behaviour.start_seconds * self.rt.timing.scale) for c in task.containers)
+        self._later(start + self._span(self.rt.timing.activating), lambda: self._running(task))
         self._touch(task)
 
     def _register_targets(self, task: Task) -> None:
         service = task.service
         if not service or not task.eni:
             return
-        for lb in service.load_balancers:
+        for lb in service.spec.load_balancers:
             arn = lb.get("targetGroupArn")
             if not arn:
                 continue
-            self.substrate.register_target(task.region, arn, task.eni.private_ip, lb["containerPort"])
+            self.rt.substrate.register_target(task.region, arn, task.eni.private_ip, lb["containerPort"])
             task.targets.append(Target(arn, lb["containerPort"], lb["containerName"]))
-            self._event(service, f"(service {service.name}) registered 1 targets in (target-group {arn})")
+            self.listener.service_event(service, f"(service {service.name}) registered 1 targets in (target-group {arn})")
 
     def _running(self, task: Task) -> None:
         if task.stopping:
             return
-        now = self.clock.now()
-        task.last_status, task.started_at = "RUNNING", now
+        now = self.rt.clock.now()
+        task.last_status, task.started_at = TaskStatus.RUNNING, now
         task.version += 1
         for c in task.containers:
-            c.last_status = "RUNNING"
+            c.last_status = ContainerStatus.RUNNING
             self._write_logs(task, c, c.behaviour.log_lines)
             if c.behaviour.exits_after is not None:
-                self._later(self.ids.jitter(c.behaviour.exits_after * self.timing.scale),
+                self._later(self.rt.ids.jitter(c.behaviour.exits_after * self.rt.timing.scale),
                             lambda c=c: self._container_exited(task, c))
             if c.health_check:
                 self._schedule_container_health(task, c)
         for target in task.targets:
             self._schedule_target_health(task, target)
         if task.service:
-            task.service.start_failures = 0
+            self.listener.task_running(task)
             if not task.targets and not any(c.health_check for c in task.containers if c.essential):
-                self._later(self.timing.no_check_health_delay, lambda: self._touch(task))
+                self._later(self.rt.timing.no_check_health_delay, lambda: self._touch(task))
         self._touch(task)
 
     # -- health -----------------------------------------------------------
@@ -119,7 +198,7 @@ class TaskLifecycle:
         check = c.health_check
         interval = check.get("interval", 30)
         if c.behaviour.healthy:
-            self._later(self.ids.jitter(min(interval, 10) + 1, 0.1), lambda: self._container_health(task, c, True))
+            self._later(self.rt.ids.jitter(min(interval, 10) + 1, 0.1), lambda: self._container_health(task, c, True))
             return
         retries, start_period = check.get("retries", 3), check.get("startPeriod", 0)
         first_counted = math.floor(start_period / interval) + 1  # checks inside startPeriod do not count
@@ -127,59 +206,59 @@ class TaskLifecycle:
         self._later(when, lambda: self._container_health(task, c, False))
 
     def _container_health(self, task: Task, c, healthy: bool) -> None:
-        if task.stopping or c.last_status != "RUNNING":
+        if task.stopping or c.last_status != ContainerStatus.RUNNING:
             return
-        c.health_status = "HEALTHY" if healthy else "UNHEALTHY"
+        c.health_status = HealthStatus.HEALTHY if healthy else HealthStatus.UNHEALTHY
         task.version += 1
         if not healthy and c.essential:
-            self._health_failed(task, "container")
+            self.listener.task_health_failed(task, "container")
         self._touch(task)
 
     def _schedule_target_health(self, task: Task, target: Target) -> None:
-        settings = self.substrate.target_group(task.region, target.group_arn)
+        settings = self.rt.substrate.target_group(task.region, target.group_arn)
         healthy = all(c.behaviour.healthy for c in task.containers if c.name == target.container)
-        checks = self.timing.target_checks_to_healthy if healthy else settings.unhealthy_threshold
-        self._later(self.ids.jitter(checks * settings.interval, 0.1),
+        checks = self.rt.timing.target_checks_to_healthy if healthy else settings.unhealthy_threshold
+        self._later(self.rt.ids.jitter(checks * settings.interval, 0.1),
                     lambda: self._target_health(task, target, healthy))
 
     def _target_health(self, task: Task, target: Target, healthy: bool) -> None:
-        if task.stopping or target.state != "initial":
+        if task.stopping or target.state != TargetState.INITIAL:
             return
-        target.state = "healthy" if healthy else "unhealthy"
+        target.state = TargetState.HEALTHY if healthy else TargetState.UNHEALTHY
         if not healthy:
-            self._health_failed(task, "elb", target)
+            self.listener.task_health_failed(task, "elb", target)
         self._touch(task)
 
     def target_health(self, region: str, group_arn: str) -> list[tuple[str, int, str]]:
         """(ip, port, state) of every target the engine placed in a target group."""
         out = []
-        for cluster in self._region(region).clusters.values():
+        for cluster in self.state.region(region).clusters.values():
             for task in cluster.tasks.values():
                 for t in task.targets:
-                    if t.group_arn == group_arn and t.state != "unused" and task.eni:
-                        out.append((task.eni.private_ip, t.port, t.state))
+                    if t.group_arn == group_arn and t.state != TargetState.UNUSED and task.eni:
+                        out.append((task.eni.private_ip, t.port, str(t.state)))
         return out
 
     def healthy_for_deployment(self, task: Task) -> bool:
         """Counts towards minimumHealthyPercent (ecs-behaviour.md §2.2)."""
-        if task.last_status != "RUNNING" or task.stopping:
+        if task.last_status != TaskStatus.RUNNING or task.stopping:
             return False
         checked = task.checked_containers
         if task.targets or checked:
-            return all(t.state == "healthy" for t in task.targets) and all(
-                c.health_status == "HEALTHY" for c in checked)
-        return self.clock.now() >= task.started_at + self.timing.no_check_health_delay
+            return all(t.state == TargetState.HEALTHY for t in task.targets) and all(
+                c.health_status == HealthStatus.HEALTHY for c in checked)
+        return self.rt.clock.now() >= task.started_at + self.rt.timing.no_check_health_delay
 
     # -- exits and failures -------------------------------------------------
     def _container_exited(self, task: Task, c) -> None:
-        if task.stopping or c.last_status != "RUNNING":
+        if task.stopping or c.last_status != ContainerStatus.RUNNING:
             return
-        c.last_status, c.exit_code = "STOPPED", c.behaviour.exit_code
+        c.last_status, c.exit_code = ContainerStatus.STOPPED, c.behaviour.exit_code
         self._write_logs(task, c, c.behaviour.exit_lines)
         task.version += 1
         if c.essential:
             if task.service and not task.became_healthy:
-                self._count_failure(task, before_running=False)
+                self.listener.task_failed(task, before_running=False)
             self.stop_task(task, "EssentialContainerExited", "Essential container in task exited")
         self._touch(task)
 
@@ -189,32 +268,32 @@ class TaskLifecycle:
         for c in task.containers:
             c.reason = c.reason or reason
         if task.service:
-            self._count_failure(task, before_running=True)
+            self.listener.task_failed(task, before_running=True)
         self.stop_task(task, "TaskFailedToStart", reason)
 
     # -- stopping -----------------------------------------------------------
     def stop_task(self, task: Task, code: str, reason: str) -> None:
         if task.stopping:
             return
-        now = self.clock.now()
-        task.desired_status, task.stopping_at = "STOPPED", now
+        now = self.rt.clock.now()
+        task.desired_status, task.stopping_at = TaskStatus.STOPPED, now
         task.stop_code, task.stopped_reason = code, reason
         task.version += 1
-        registered = [t for t in task.targets if t.state != "unused"]
-        if registered and task.last_status in ("ACTIVATING", "RUNNING"):
-            task.last_status = "DEACTIVATING"
+        registered = [t for t in task.targets if t.state != TargetState.UNUSED]
+        if registered and task.last_status in (TaskStatus.ACTIVATING, TaskStatus.RUNNING):
+            task.last_status = TaskStatus.DEACTIVATING
             delay = 0
             for target in registered:
-                settings = self.substrate.target_group(task.region, target.group_arn)
-                self.substrate.deregister_target(task.region, target.group_arn, task.eni.private_ip, target.port)
-                target.state = "draining"
+                settings = self.rt.substrate.target_group(task.region, target.group_arn)
+                self.rt.substrate.deregister_target(task.region, target.group_arn, task.eni.private_ip, target.port)
+                target.state = TargetState.DRAINING
                 delay = max(delay, settings.deregistration_delay)
-                self._event(task.service, f"(service {task.service.name}) deregistered 1 targets in "
+                self.listener.service_event(task.service, f"(service {task.service.name}) deregistered 1 targets in "
                                           f"(target-group {target.group_arn})")
-            self._event(task.service, f"(service {task.service.name}, taskSet {task.deployment_id}) "
+            self.listener.service_event(task.service, f"(service {task.service.name}, taskSet {task.deployment_id}) "
                                       "has begun draining connections on 1 tasks.")
             self._later(delay, lambda: self._stopping(task))
-        elif task.last_status == "RUNNING":
+        elif task.last_status == TaskStatus.RUNNING:
             # AWS's StopTask answer still says RUNNING, with desiredStatus STOPPED (§1.1)
             self._later(1.0, lambda: self._stopping(task))
         else:
@@ -222,49 +301,48 @@ class TaskLifecycle:
         self._touch(task)
 
     def _stopping(self, task: Task) -> None:
-        task.last_status = "STOPPING"
+        task.last_status = TaskStatus.STOPPING
         task.version += 1
         for t in task.targets:
-            t.state = "unused"
-        running = any(c.last_status == "RUNNING" for c in task.containers)
-        self._later(self._span(self.timing.stopping) if running else 0.5, lambda: self._execution_stopped(task))
+            t.state = TargetState.UNUSED
+        running = any(c.last_status == ContainerStatus.RUNNING for c in task.containers)
+        self._later(self._span(self.rt.timing.stopping) if running else 0.5, lambda: self._execution_stopped(task))
         self._touch(task)
 
     def _execution_stopped(self, task: Task) -> None:
-        task.execution_stopped_at = self.clock.now()
+        task.execution_stopped_at = self.rt.clock.now()
         for c in task.containers:
-            if c.last_status == "RUNNING":
+            if c.last_status == ContainerStatus.RUNNING:
                 c.exit_code = 0 if c.exit_code is None else c.exit_code
                 self._write_logs(task, c, ("received SIGTERM, shutting down",))
-            c.last_status = "STOPPED"
-        task.last_status = "DEPROVISIONING"
+            c.last_status = ContainerStatus.STOPPED
+        task.last_status = TaskStatus.DEPROVISIONING
         task.version += 1
-        self._later(self._span(self.timing.deprovisioning) if task.eni else 1.0, lambda: self._deprovisioned(task))
+        self._later(self._span(self.rt.timing.deprovisioning) if task.eni else 1.0, lambda: self._deprovisioned(task))
         self._touch(task)
 
     def _deprovisioned(self, task: Task) -> None:
         if task.eni:
-            self.substrate.delete_interface(task.region, task.eni)
-            task.attachment_status = "DELETED"
-        task.last_status, task.stopped_at = "STOPPED", self.clock.now()
+            self.rt.substrate.delete_interface(task.region, task.eni)
+            task.attachment_status = AttachmentStatus.DELETED
+        task.last_status, task.stopped_at = TaskStatus.STOPPED, self.rt.clock.now()
         task.version += 1
         if task.service:
             task.service.live.pop(task.id, None)
-        self._later(self.timing.stopped_task_visible, lambda: task.cluster.tasks.pop(task.id, None))
+        self._later(self.rt.timing.stopped_task_visible, lambda: task.cluster.tasks.pop(task.id, None))
         self._touch(task)
 
     # -- helpers --------------------------------------------------------------
     def _span(self, bounds: tuple[float, float]) -> float:
-        return self.ids.between(*bounds)
+        return self.rt.span(bounds)
 
     def _later(self, delay: float, fn) -> None:
-        self.clock.call_later(delay, fn)
+        self.rt.clock.call_later(delay, fn)
 
     def _touch(self, task: Task) -> None:
         """Something about this task changed: its service should look again."""
         if task.service is not None:
-            task.service.touched.add(task.id)
-            self._dirty(task.service)
+            self.listener.task_touched(task)
 
     def _write_logs(self, task: Task, c, lines) -> None:
         logs = c.definition.get("logConfiguration") or {}
@@ -275,6 +353,6 @@ class TaskLifecycle:
         if not group:
             return
         stream = f"{prefix}/{c.name}/{task.id}" if prefix else task.id
-        now = self.clock.now()
-        self.substrate.write_logs(opts.get("awslogs-region", task.region), group, stream,
+        now = self.rt.clock.now()
+        self.rt.substrate.write_logs(opts.get("awslogs-region", task.region), group, stream,
                                   [(now, line) for line in lines])   # never after now; order is kept

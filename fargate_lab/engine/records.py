@@ -2,34 +2,64 @@
 
 Responses are dicts named as the ECS API names them; times are epoch seconds
 (floats).  The wire layer turns them into JSON; nothing here knows about HTTP.
+
+A service and a deployment keep three things apart: the *spec* (what the user asked:
+`ServiceSpec`, and `Revision`, the spec a deployment deploys), the *status* (what Describe*
+shows) and the *bookkeeping* (the controller's private counters: `ServiceBookkeeping`,
+`DeploymentBookkeeping`; never shown).  Statuses are the `status` module's enums; renders
+write them as plain strings.
 """
 from __future__ import annotations
 
 import functools
-
 import hashlib
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import ImageBehaviour
+from .status import (
+    AttachmentStatus,
+    BreakerStatus,
+    ClusterStatus,
+    ContainerStatus,
+    DeploymentStatus,
+    HealthStatus,
+    RolloutState,
+    ServiceDeploymentStatus,
+    ServiceStatus,
+    TargetState,
+    TaskDefinitionStatus,
+    TaskStatus,
+)
 from .substrate import NetworkInterface
 
-PENDING_STATES = ("PROVISIONING", "PENDING", "ACTIVATING")
+PENDING_STATES = (TaskStatus.PROVISIONING, TaskStatus.PENDING, TaskStatus.ACTIVATING)
 # Task lastStatus / desiredStatus / healthStatus and deployment status values the
 # engine may emit (the model types them as plain strings): see ecs-behaviour.md §1.1.
-TASK_LAST_STATUSES = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING",
-                      "STOPPING", "DEPROVISIONING", "STOPPED")
-TASK_DESIRED_STATUSES = ("RUNNING", "STOPPED")
-CONTAINER_STATUSES = ("PENDING", "RUNNING", "STOPPED")
-HEALTH_STATUSES = ("HEALTHY", "UNHEALTHY", "UNKNOWN")
-DEPLOYMENT_STATUSES = ("PRIMARY", "ACTIVE", "INACTIVE")
-SERVICE_STATUSES = ("ACTIVE", "DRAINING", "INACTIVE")
-CLUSTER_STATUSES = ("ACTIVE", "PROVISIONING", "DEPROVISIONING", "FAILED", "INACTIVE")
+TASK_LAST_STATUSES = tuple(s.value for s in TaskStatus)
+TASK_DESIRED_STATUSES = (TaskStatus.RUNNING.value, TaskStatus.STOPPED.value)
+CONTAINER_STATUSES = tuple(s.value for s in ContainerStatus)
+HEALTH_STATUSES = tuple(s.value for s in HealthStatus)
+DEPLOYMENT_STATUSES = tuple(s.value for s in DeploymentStatus)
+SERVICE_STATUSES = tuple(s.value for s in ServiceStatus)
+CLUSTER_STATUSES = tuple(s.value for s in ClusterStatus)
 
 
 def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in tags.items()]
+
+
+def _add_present(out: dict[str, Any], pairs) -> None:
+    """Each (key, value) whose value is set; AWS omits the key otherwise."""
+    for key, value in pairs:
+        if value:
+            out[key] = value
+
+
+def _launch_pairs(spec: ServiceSpec | Revision) -> tuple:
+    return (("launchType", spec.launch_type), ("capacityProviderStrategy", spec.capacity_strategy),
+            ("networkConfiguration", spec.network))
 
 
 @dataclass
@@ -42,18 +72,18 @@ class Cluster:
     capacity_providers: list[str] = field(default_factory=list)
     default_strategy: list[dict] = field(default_factory=list)
     configuration: dict | None = None
-    status: str = "ACTIVE"
+    status: ClusterStatus = ClusterStatus.ACTIVE
     tasks: dict[str, "Task"] = field(default_factory=dict)       # every describable task
     services: dict[str, "Service"] = field(default_factory=dict)  # by name, any status
 
     def render(self, include: list[str] | None = None) -> dict[str, Any]:
         tasks = self.tasks.values()
         out = {
-            "clusterArn": self.arn, "clusterName": self.name, "status": self.status,
+            "clusterArn": self.arn, "clusterName": self.name, "status": str(self.status),
             "registeredContainerInstancesCount": 0,
-            "runningTasksCount": sum(t.last_status == "RUNNING" for t in tasks),
+            "runningTasksCount": sum(t.last_status == TaskStatus.RUNNING for t in tasks),
             "pendingTasksCount": sum(t.last_status in PENDING_STATES for t in tasks),
-            "activeServicesCount": sum(s.status == "ACTIVE" for s in self.services.values()),
+            "activeServicesCount": sum(s.status == ServiceStatus.ACTIVE for s in self.services.values()),
             "statistics": [], "tags": [],
             "capacityProviders": list(self.capacity_providers),
             "defaultCapacityProviderStrategy": list(self.default_strategy),
@@ -81,7 +111,7 @@ class TaskDefinition:
     revision: int
     body: dict[str, Any]       # the registered definition, as DescribeTaskDefinition shows it
     tags: dict[str, str] = field(default_factory=dict)
-    status: str = "ACTIVE"
+    status: TaskDefinitionStatus = TaskDefinitionStatus.ACTIVE
     deregistered_at: float | None = None
     delete_requested_at: float | None = None
 
@@ -94,7 +124,7 @@ class TaskDefinition:
         return "FARGATE" in self.body.get("compatibilities", [])
 
     def render(self) -> dict[str, Any]:
-        out = dict(self.body, status=self.status)
+        out = dict(self.body, status=str(self.status))
         if self.deregistered_at is not None:
             out["deregisteredAt"] = self.deregistered_at
         if self.delete_requested_at is not None:
@@ -108,10 +138,10 @@ class ContainerState:
     behaviour: ImageBehaviour
     arn: str
     runtime_id: str
-    last_status: str = "PENDING"
+    last_status: ContainerStatus = ContainerStatus.PENDING
     exit_code: int | None = None
     reason: str | None = None
-    health_status: str = "UNKNOWN"
+    health_status: HealthStatus = HealthStatus.UNKNOWN
 
     @property
     def name(self) -> str:
@@ -131,7 +161,7 @@ class Target:
     group_arn: str
     port: int
     container: str
-    state: str = "initial"     # initial | healthy | unhealthy | draining | unused
+    state: TargetState = TargetState.INITIAL
 
 
 @dataclass
@@ -154,14 +184,14 @@ class Task:
     service: "Service | None" = None
     deployment_id: str | None = None
     platform_version: str = "1.4.0"
-    last_status: str = "PROVISIONING"
-    desired_status: str = "RUNNING"
+    last_status: TaskStatus = TaskStatus.PROVISIONING
+    desired_status: TaskStatus = TaskStatus.RUNNING
     version: int = 1
     eni: NetworkInterface | None = None
     subnet_id: str | None = None
     availability_zone: str | None = None
     attachment_id: str = ""
-    attachment_status: str = "PRECREATED"
+    attachment_status: AttachmentStatus = AttachmentStatus.PRECREATED
     connectivity_at: float | None = None
     pull_started_at: float | None = None
     pull_stopped_at: float | None = None
@@ -172,12 +202,11 @@ class Task:
     stop_code: str | None = None
     stopped_reason: str | None = None
     targets: list[Target] = field(default_factory=list)
-    became_healthy: bool = False     # counted towards the minimum at least once
-    unhealthy_cause: str | None = None  # "elb" | "container" once a check has failed
+    became_healthy: bool = False     # bookkeeping: counted towards the minimum at least once
 
     @property
     def stopping(self) -> bool:
-        return self.desired_status == "STOPPED"
+        return self.desired_status == TaskStatus.STOPPED
 
     # A task's containers never change after it is made; the scheduler asks these of every task
     # at every step, so they are worked out once.
@@ -190,14 +219,14 @@ class Task:
         """Essential containers with a health check of their own."""
         return [c for c in self.essential_containers if c.health_check]
 
-    def health_status(self) -> str:
+    def health_status(self) -> HealthStatus:
         essential = self.essential_containers
         states = {c.health_status for c in essential}
-        if "UNHEALTHY" in states:
-            return "UNHEALTHY"
-        if "UNKNOWN" in states or not essential:
-            return "UNKNOWN"
-        return "HEALTHY"
+        if HealthStatus.UNHEALTHY in states:
+            return HealthStatus.UNHEALTHY
+        if HealthStatus.UNKNOWN in states or not essential:
+            return HealthStatus.UNKNOWN
+        return HealthStatus.HEALTHY
 
     def render(self, include_tags: bool = False, at_start: bool = False) -> dict[str, Any]:
         """at_start: the RunTask response, which (on AWS, 2023-2025 recordings) shows neither
@@ -208,7 +237,7 @@ class Task:
         out: dict[str, Any] = {
             "taskArn": self.arn, "clusterArn": self.cluster.arn,
             "taskDefinitionArn": td.arn, "group": self.group,
-            "lastStatus": self.last_status, "desiredStatus": self.desired_status,
+            "lastStatus": str(self.last_status), "desiredStatus": str(self.desired_status),
             "launchType": self.launch_type, "platformVersion": self.platform_version,
             "platformFamily": "Linux", "cpu": str(overrides.get("cpu", td.body.get("cpu", "0"))),
             "memory": str(overrides.get("memory", td.body.get("memory", "0"))),
@@ -222,14 +251,10 @@ class Task:
             "fargateEphemeralStorage": {"sizeInGiB": 20}, "tags": [],
         }
         if not at_start:
-            out["healthStatus"] = self.health_status()
+            out["healthStatus"] = str(self.health_status())
             out["connectivity"] = "CONNECTED" if self.connectivity_at else "DISCONNECTED"
-        if self.capacity_provider:
-            out["capacityProviderName"] = self.capacity_provider
-        if self.started_by:
-            out["startedBy"] = self.started_by
-        if self.availability_zone:
-            out["availabilityZone"] = self.availability_zone
+        _add_present(out, (("capacityProviderName", self.capacity_provider), ("startedBy", self.started_by),
+                           ("availabilityZone", self.availability_zone)))
         for key, value in (("connectivityAt", self.connectivity_at), ("pullStartedAt", self.pull_started_at),
                            ("pullStoppedAt", self.pull_stopped_at), ("startedAt", self.started_at),
                            ("stoppingAt", self.stopping_at), ("executionStoppedAt", self.execution_stopped_at),
@@ -245,7 +270,7 @@ class Task:
                             {"name": "privateDnsName", "value": self.eni.private_dns},
                             {"name": "privateIPv4Address", "value": self.eni.private_ip}]
             out["attachments"] = [{"id": self.attachment_id, "type": "ElasticNetworkInterface",
-                                   "status": self.attachment_status, "details": details}]
+                                   "status": str(self.attachment_status), "details": details}]
         if include_tags:
             out["tags"] = tag_list(self.tags)
         return out
@@ -253,12 +278,12 @@ class Task:
     def _render_container(self, c: ContainerState, at_start: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {
             "containerArn": c.arn, "taskArn": self.arn, "name": c.name, "image": c.definition["image"],
-            "lastStatus": c.last_status, "networkInterfaces": [], "cpu": str(c.definition.get("cpu", 0)),
+            "lastStatus": str(c.last_status), "networkInterfaces": [], "cpu": str(c.definition.get("cpu", 0)),
         }
         if not at_start:
             out["networkBindings"] = []
-            out["healthStatus"] = c.health_status
-        if c.last_status != "PENDING":
+            out["healthStatus"] = str(c.health_status)
+        if c.last_status != ContainerStatus.PENDING:
             out["runtimeId"] = c.runtime_id
             # a digest of the image reference: sha256 + 64 hex, stable per image, as AWS shows it
             out["imageDigest"] = "sha256:" + hashlib.sha256(c.definition["image"].encode()).hexdigest()
@@ -275,19 +300,34 @@ class Task:
         return out
 
 
-@dataclass
-class Deployment:
-    id: str
+@dataclass(frozen=True)
+class Revision:
+    """What a deployment deploys: the service's spec when the deployment began (a service revision)."""
     task_definition: TaskDefinition
-    desired_count: int
-    created_at: float
     launch_type: str | None
     capacity_strategy: list[dict]
     network: dict | None
-    config: dict                      # deploymentConfiguration at creation
+    config: dict                      # deploymentConfiguration
     load_balancers: list[dict]
-    status: str = "PRIMARY"
-    rollout_state: str = "IN_PROGRESS"
+
+
+@dataclass
+class DeploymentBookkeeping:
+    """The controller's own counters for a deployment; never shown."""
+    keep: int = 0                       # once superseded: tasks it may still run (replaced on its revision)
+    complete_not_before: float = 0.0    # a rollback settles no sooner (Timing.rollback_settle)
+    deadlock_reported: bool = False
+
+
+@dataclass
+class Deployment:
+    id: str
+    revision: Revision
+    desired_count: int
+    created_at: float
+    # status: what DescribeServices and the ServiceDeployment API show
+    status: DeploymentStatus = DeploymentStatus.PRIMARY
+    rollout_state: RolloutState = RolloutState.IN_PROGRESS
     rollout_reason: str = ""
     failed_tasks: int = 0
     updated_at: float = 0.0
@@ -295,36 +335,37 @@ class Deployment:
     finished_at: float | None = None
     stopped_at: float | None = None
     completed_at: float | None = None
-    sd_status: str = "IN_PROGRESS"    # ServiceDeployment status
+    sd_status: ServiceDeploymentStatus = ServiceDeploymentStatus.IN_PROGRESS
     sd_reason: str | None = None
     source_ids: list[str] = field(default_factory=list)
     rollback_started_at: float | None = None
     rollback_reason: str | None = None
     rollback_target: str | None = None  # the deployment this one rolled back to
-    complete_not_before: float = 0.0    # a rollback settles no sooner (Timing.rollback_settle)
-    keep: int = 0                       # once superseded: tasks it may still run (replaced on its revision)
-    breaker_status: str = "MONITORING"
-    deadlock_reported: bool = False
+    breaker_status: BreakerStatus = BreakerStatus.MONITORING
+    book: DeploymentBookkeeping = field(default_factory=DeploymentBookkeeping)
+
+    @property
+    def task_definition(self) -> TaskDefinition:
+        return self.revision.task_definition
+
+    @property
+    def config(self) -> dict:
+        return self.revision.config
 
     def render(self, tasks: list[Task], fresh: bool = False, desired: int | None = None) -> dict[str, Any]:
         """fresh: the deployment was created by the call being answered; AWS's CreateService and
         UpdateService responses show it with desiredCount 0 (the scheduler has not sized it yet)."""
         mine = [t for t in tasks if t.deployment_id == self.id]
         out: dict[str, Any] = {
-            "id": self.id, "status": self.status, "taskDefinition": self.task_definition.arn,
+            "id": self.id, "status": str(self.status), "taskDefinition": self.task_definition.arn,
             "desiredCount": 0 if fresh else self.desired_count if desired is None else desired,
             "pendingCount": sum(t.last_status in PENDING_STATES for t in mine),
-            "runningCount": sum(t.last_status == "RUNNING" for t in mine),
+            "runningCount": sum(t.last_status == TaskStatus.RUNNING for t in mine),
             "failedTasks": self.failed_tasks, "createdAt": self.created_at, "updatedAt": self.updated_at,
             "platformVersion": "1.4.0", "platformFamily": "Linux",
-            "rolloutState": self.rollout_state, "rolloutStateReason": self.rollout_reason,
+            "rolloutState": str(self.rollout_state), "rolloutStateReason": self.rollout_reason,
         }
-        if self.launch_type:
-            out["launchType"] = self.launch_type
-        if self.capacity_strategy:
-            out["capacityProviderStrategy"] = self.capacity_strategy
-        if self.network:
-            out["networkConfiguration"] = self.network
+        _add_present(out, _launch_pairs(self.revision))
         return out
 
 
@@ -336,43 +377,64 @@ class ServiceEvent:
 
 
 @dataclass
-class Service:
-    name: str
-    arn: str
-    cluster: Cluster
-    region: str
+class ServiceSpec:
+    """What the user asked for the service (CreateService, then UpdateService); a new deployment
+    deploys a copy of it (`Revision`)."""
     desired_count: int
     task_definition: TaskDefinition
     launch_type: str | None
     capacity_strategy: list[dict]
     network: dict | None
     load_balancers: list[dict]
-    config: dict
+    config: dict                      # deploymentConfiguration
     grace_period: int
-    created_at: float
-    created_by: str
-    tags: dict[str, str] = field(default_factory=dict)
     propagate_tags: str = "NONE"
     managed_tags: bool = False
     execute_command: bool = False
     az_rebalancing: str = "ENABLED"   # availabilityZoneRebalancing (ENABLED by default on create since 2025)
     platform_version: str = "LATEST"
-    status: str = "ACTIVE"
-    deployments: list[Deployment] = field(default_factory=list)   # PRIMARY first
-    history: list[Deployment] = field(default_factory=list)       # every deployment, oldest first
-    events: deque = field(default_factory=lambda: deque(maxlen=100))
-    live: dict[str, Task] = field(default_factory=dict)            # tasks not yet STOPPED
-    steady: bool = False
+
+    def revision(self) -> Revision:
+        return Revision(task_definition=self.task_definition, launch_type=self.launch_type,
+                        capacity_strategy=list(self.capacity_strategy), network=self.network,
+                        config=dict(self.config), load_balancers=list(self.load_balancers))
+
+
+@dataclass
+class ServiceBookkeeping:
+    """The service controller's private counters; never shown."""
     reconcile_pending: bool = False
     # The scheduler's view of each live task, worked out again only for tasks touched since
     # (ServiceController._views): a step then costs little for the thousands that did not change.
     views: dict = field(default_factory=dict)                       # task id -> (TaskView, healthy)
     touched: set = field(default_factory=set)                       # task ids changed since the last step
     start_failures: int = 0           # consecutive tasks that never reached RUNNING
-    launch_not_before: float = 0.0
+    launch_not_before: float = 0.0    # the start-failure throttle
     impaired_reported: bool = False
-    unhealthy_replacements: int = 0
+    unhealthy_replacements: int = 0   # for the next "replaced N tasks due to an unhealthy status"
     placement_reported: bool = False
+    steady: bool = False              # steady state reached (and reported) since the last change
+    launch_log: deque = field(default_factory=deque)   # (time, tasks started) of the steps in the launch window
+    launch_wake: float | None = None  # when a step held back by the launch budget looks again
+
+
+@dataclass
+class Service:
+    name: str
+    arn: str
+    cluster: Cluster
+    region: str
+    spec: ServiceSpec
+    created_at: float
+    created_by: str
+    tags: dict[str, str] = field(default_factory=dict)
+    # status: what DescribeServices shows besides the spec
+    status: ServiceStatus = ServiceStatus.ACTIVE
+    deployments: list[Deployment] = field(default_factory=list)   # PRIMARY first
+    history: list[Deployment] = field(default_factory=list)       # every deployment, oldest first
+    events: deque = field(default_factory=lambda: deque(maxlen=100))
+    live: dict[str, Task] = field(default_factory=dict)            # tasks not yet STOPPED
+    book: ServiceBookkeeping = field(default_factory=ServiceBookkeeping)
 
     @property
     def primary(self) -> Deployment:
@@ -384,15 +446,16 @@ class Service:
         before: the desired counts the other deployments had before that call, which AWS's response
         still shows (the scheduler has not resized them yet)."""
         tasks = list(self.live.values())
+        spec = self.spec
         deployments = [d.render(tasks, fresh=d.id == fresh, desired=(before or {}).get(d.id)) for d in self.deployments]
         out: dict[str, Any] = {
             "serviceArn": self.arn, "serviceName": self.name, "clusterArn": self.cluster.arn,
-            "loadBalancers": self.load_balancers, "serviceRegistries": [], "status": self.status,
-            "desiredCount": self.desired_count,
-            "runningCount": sum(t.last_status == "RUNNING" for t in tasks),
+            "loadBalancers": spec.load_balancers, "serviceRegistries": [], "status": str(self.status),
+            "desiredCount": spec.desired_count,
+            "runningCount": sum(t.last_status == TaskStatus.RUNNING for t in tasks),
             "pendingCount": sum(t.last_status in PENDING_STATES for t in tasks),
-            "platformVersion": self.platform_version, "platformFamily": "Linux",
-            "taskDefinition": self.task_definition.arn, "deploymentConfiguration": self.config,
+            "platformVersion": spec.platform_version, "platformFamily": "Linux",
+            "taskDefinition": spec.task_definition.arn, "deploymentConfiguration": spec.config,
             "deployments": deployments,
             "currentServiceRevisions": [{"arn": self.revision_arn(d["id"]), "requestedTaskCount": d["desiredCount"],
                                          "runningTaskCount": d["runningCount"], "pendingTaskCount": d["pendingCount"]}
@@ -401,17 +464,12 @@ class Service:
             "events": [{"id": e.id, "createdAt": e.created_at, "message": e.message} for e in reversed(self.events)],
             "createdAt": self.created_at, "placementConstraints": [], "placementStrategy": [],
             "schedulingStrategy": "REPLICA", "deploymentController": {"type": "ECS"},
-            "createdBy": self.created_by, "enableECSManagedTags": self.managed_tags,
-            "propagateTags": self.propagate_tags, "enableExecuteCommand": self.execute_command,
-            "availabilityZoneRebalancing": self.az_rebalancing, "resourceManagementType": "CUSTOMER",
-            "healthCheckGracePeriodSeconds": self.grace_period,
+            "createdBy": self.created_by, "enableECSManagedTags": spec.managed_tags,
+            "propagateTags": spec.propagate_tags, "enableExecuteCommand": spec.execute_command,
+            "availabilityZoneRebalancing": spec.az_rebalancing, "resourceManagementType": "CUSTOMER",
+            "healthCheckGracePeriodSeconds": spec.grace_period,
         }
-        if self.launch_type:
-            out["launchType"] = self.launch_type
-        if self.capacity_strategy:
-            out["capacityProviderStrategy"] = self.capacity_strategy
-        if self.network:
-            out["networkConfiguration"] = self.network
+        _add_present(out, _launch_pairs(spec))
         if include_tags and self.tags:
             out["tags"] = tag_list(self.tags)   # AWS omits the key when the service has no tags
         return out
