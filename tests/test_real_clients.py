@@ -446,10 +446,18 @@ def test_the_aws_cli(server):
     vpc = f"awsvpcConfiguration={{subnets=[{','.join(subnets)}],securityGroups=[{group}],assignPublicIp=DISABLED}}"
     aws(server, "ecs", "create-service", "--cluster", cluster, "--service-name", "web", "--task-definition", revision,
         "--desired-count", "3", "--launch-type", "FARGATE", "--network-configuration", vpc)
-    # the CLI's waiter polls every 15 s (40 attempts): one poll sees no task yet, the next a stable service
+    # the CLI's waiter polls every 15 s (40 attempts) until one deployment runs all 3 tasks
     aws(server, "ecs", "wait", "services-stable", "--cluster", cluster, "--services", "web", timeout=300)
-    state = aws(server, "ecs", "describe-services", "--cluster", cluster, "--services", "web",
-                "--query", "services[0].deployments[0].rolloutState", "--output", "text").stdout.strip()
+    # services-stable does not look at rolloutState (on AWS either): without a health check the rollout
+    # is COMPLETED once the tasks have run 40 cloud seconds, which a loaded machine may not have reached
+    # at the waiter's first poll; ask again, as a script after the waiter would
+    deadline = time.monotonic() + 120
+    while True:
+        state = aws(server, "ecs", "describe-services", "--cluster", cluster, "--services", "web",
+                    "--query", "services[0].deployments[0].rolloutState", "--output", "text").stdout.strip()
+        if state != "IN_PROGRESS" or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert state == "COMPLETED"
     counts = aws_json(server, "ecs", "describe-services", "--cluster", cluster, "--services", "web",
                       "--query", "services[0].[desiredCount,runningCount,length(deployments)]")

@@ -140,7 +140,8 @@ def test_run_task_errors_leave_nothing_behind(ecs, ec2, subnets):
          ("InvalidParameterException", "Error retrieving security group information for [sg-0000000000000dead]: The "
                                         "security group 'sg-0000000000000dead' does not exist (ErrorCode: InvalidGroup.NotFound)")),
         (dict(taskDefinition=td, launchType="FARGATE", count=11, networkConfiguration=network(subnets)),
-         ("InvalidParameterException", "count must be between 1 and 10.")),
+         ("InvalidParameterException", "count: 11 is above the 10 tasks one RunTask call can start; use 10 or "
+                                      "fewer")),
     ]
     for kwargs, expected in cases:
         assert error_of(ecs.run_task, cluster="c", **kwargs) == expected
