@@ -1,0 +1,196 @@
+"""`compose service ...`: the project as an ECS service; and `scale`."""
+from __future__ import annotations
+
+import click
+
+from ..ops import services
+from ..ops.errors import OpsError
+from .compose_cmds import (
+    ComposeOptions,
+    _compose,
+    _launch_type_option,
+    _timeout_option,
+    compose,
+    default_compose_files,
+)
+from .group import (
+    AliasedGroup,
+    _apply_config_options,
+    _parse_tags,
+    _state,
+    cli,
+    config_options,
+)
+from .output import _deployment_view, _poll_seconds, print_rows, say
+
+
+def _deployment_options(fn):
+    fn = click.option("--deployment-min-healthy-percent", "min_healthy", type=int,
+                      help="Lowest share of desired tasks kept healthy during a deployment (ECS default 100).")(fn)
+    fn = click.option("--deployment-max-percent", "max_percent", type=int,
+                      help="Highest share of desired tasks running during a deployment (ECS default 200).")(fn)
+    return fn
+
+
+def _service_options(fn):
+    """create/up: what the service is made with."""
+    fn = click.option("--tags", help="Extra tags, key=value,...")(fn)
+    fn = _launch_type_option(fn)
+    fn = click.option("--create-log-groups/--no-create-log-groups", default=True, show_default=True,
+                      help="Create missing awslogs log groups (tagged) first; --no-create-log-groups fails "
+                           "instead.")(fn)
+    fn = click.option("--create-load-balancer", is_flag=True,
+                      help="Make an ALB, an ip target group (health check /) and a listener on the container port.")(fn)
+    fn = click.option("--container-port", type=click.IntRange(1, 65535),
+                      help="Container port for the load balancer.")(fn)
+    fn = click.option("--container-name", help="Container for the load balancer.")(fn)
+    fn = click.option("--target-group-arn", help="Register the tasks in this (ip) target group.")(fn)
+    fn = click.option("--no-rollback", is_flag=True, help="Circuit breaker without rollback.")(fn)
+    fn = click.option("--no-circuit-breaker", is_flag=True, help="No deployment circuit breaker.")(fn)
+    return _deployment_options(fn)
+
+
+@compose.group("service", cls=AliasedGroup)
+def service_group():
+    """The project as an ECS service: up, create, start, stop, scale, ps, rm."""
+
+
+service_group.aliases = {"delete": "rm", "down": "rm", "list": "ps"}
+
+
+def _service_kwargs(max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn, container_name,
+                    container_port, create_load_balancer, create_log_groups, tags) -> dict:
+    return dict(max_percent=max_percent, min_healthy_percent=min_healthy, circuit_breaker=not no_circuit_breaker,
+                rollback=not no_rollback, target_group_arn=target_group_arn, container_name=container_name,
+                container_port=container_port, create_load_balancer=create_load_balancer,
+                create_log_groups=create_log_groups, tags=_parse_tags(tags) or None)
+
+
+@service_group.command("up")
+@_service_options
+@click.option("--desired-count", type=click.IntRange(min=0), help="Tasks to run (default: 1 for a new service, "
+                                                                  "else unchanged).")
+@click.option("--force-deployment", is_flag=True, help="Start a new deployment even if nothing changed.")
+@_timeout_option
+@click.pass_context
+def service_up(ctx, max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn, container_name,
+               container_port, create_load_balancer, create_log_groups, launch_type, tags, desired_count,
+               force_deployment, timeout):
+    """Create or update the service and wait until the deployment COMPLETED (or say why it failed)."""
+    state, options = _state(ctx), _compose(ctx)
+    settings = state.settings(launch_type=launch_type)
+    kwargs = _service_kwargs(max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn,
+                             container_name, container_port, create_load_balancer, create_log_groups, tags)
+    session = state.session(autostart=True)
+    with _deployment_view() as view:
+        services.service_up(session, settings.cluster, options.project, options.files, options.ecs_params,
+                            desired=desired_count, force_deployment=force_deployment, timeout_minutes=timeout,
+                            launch_type=settings.launch_type, say=view.say, on_update=view.update,
+                            task_role_arn=options.task_role_arn, poll_seconds=_poll_seconds(), **kwargs)
+
+
+@service_group.command("create")
+@_service_options
+@click.pass_context
+def service_create(ctx, max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn, container_name,
+                   container_port, create_load_balancer, create_log_groups, launch_type, tags):
+    """Create the service with 0 tasks (start it with `service start`)."""
+    state, options = _state(ctx), _compose(ctx)
+    settings = state.settings(launch_type=launch_type)
+    kwargs = _service_kwargs(max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn,
+                             container_name, container_port, create_load_balancer, create_log_groups, tags)
+    services.service_create(state.session(autostart=True), settings.cluster, options.project, options.files,
+                            options.ecs_params, launch_type=settings.launch_type, say=say,
+                            task_role_arn=options.task_role_arn, **kwargs)
+
+
+def _service_project(ctx: click.Context) -> str:
+    options: ComposeOptions = ctx.obj.compose
+    return options.project or _compose(ctx).project_name()
+
+
+@service_group.command("start")
+@click.option("--force-deployment", is_flag=True, help="Start a new deployment even if nothing changed.")
+@_timeout_option
+@click.pass_context
+def service_start(ctx, force_deployment, timeout):
+    """Desired count 0 -> 1 (a created or stopped service)."""
+    state = _state(ctx)
+    project = _service_project(ctx)
+    with _deployment_view() as view:
+        services.service_start(state.session(autostart=True), state.settings().cluster, project, force_deployment,
+                               timeout, say=view.say, on_update=view.update, poll_seconds=_poll_seconds())
+
+
+@service_group.command("stop")
+@_timeout_option
+@click.pass_context
+def service_stop(ctx, timeout):
+    """Desired count 0: stop every task, keep the service."""
+    state = _state(ctx)
+    project = _service_project(ctx)
+    with _deployment_view() as view:
+        services.service_stop(state.session(), state.settings().cluster, project, timeout, say=view.say,
+                              on_update=view.update, poll_seconds=_poll_seconds())
+
+
+@service_group.command("scale")
+@click.argument("count", type=click.IntRange(min=0))
+@_deployment_options
+@_timeout_option
+@click.pass_context
+def service_scale(ctx, count, max_percent, min_healthy, timeout):
+    """Run COUNT tasks."""
+    _scale(ctx, _service_project(ctx), count, max_percent, min_healthy, timeout)
+
+
+def _scale(ctx, project, count, max_percent, min_healthy, timeout):
+    state = _state(ctx)
+    with _deployment_view() as view:
+        services.service_scale(state.session(), state.settings().cluster, project, count, max_percent, min_healthy,
+                               timeout, say=view.say, on_update=view.update, poll_seconds=_poll_seconds())
+
+
+@service_group.command("ps")
+@click.option("--desired-status", type=click.Choice(["RUNNING", "STOPPED"]))
+@click.pass_context
+def service_ps(ctx, desired_status):
+    """The service's tasks."""
+    state = _state(ctx)
+    print_rows(services.service_ps(state.session(), state.settings().cluster, _service_project(ctx), desired_status))
+
+
+@service_group.command("rm")
+@_timeout_option
+@click.pass_context
+def service_rm(ctx, timeout):
+    """Delete the service (its tasks stop) and the load balancer --create-load-balancer made."""
+    state = _state(ctx)
+    services.service_rm(state.session(), state.settings().cluster, _service_project(ctx), timeout, say=say,
+                        poll_seconds=_poll_seconds())
+
+
+# -------------------------------------------------------------------------------------- scale / cost
+
+@cli.command()
+@click.argument("count", type=click.IntRange(min=0), required=False)
+@click.option("--size", type=click.IntRange(min=0), help="Same as COUNT (ecs-cli's flag).")
+@click.option("--project-name", "-p", help="The service (default: the project of ./docker-compose.yml).")
+@config_options
+@_deployment_options
+@_timeout_option
+@click.pass_context
+def scale(ctx, count, size, project_name, cluster_opt, region_opt, config_name_opt, max_percent, min_healthy, timeout):
+    """Run COUNT tasks of the project's service (ecs-cli's `scale` sized EC2 instances; Fargate has none)."""
+    _apply_config_options(ctx, cluster_opt, region_opt, config_name_opt)
+    wanted = count if count is not None else size
+    if wanted is None:
+        raise click.UsageError("give the number of tasks: fargate-lab scale 3")
+    if project_name is None:
+        try:
+            files = default_compose_files()
+        except OpsError:
+            raise OpsError("which service? pass --project-name (there is no docker-compose.yml here to take "
+                           "the project name from)") from None
+        project_name = ComposeOptions(files, None, None, None).project_name()
+    _scale(ctx, project_name, wanted, max_percent, min_healthy, timeout)
