@@ -37,6 +37,9 @@ def _part(owner: str, name: str, settable: bool = False):
 
 
 class Engine:
+    """ECS on Fargate in one process: the single entry point of the engine.  It composes the parts
+    (each given what it uses) and routes every operation to its resource's handler."""
+
     def __init__(self, clock: Clock | None = None, seed: int = 0, substrate: Substrate | None = None,
                  catalog: ImageCatalog | None = None, timing: str | Timing = "realistic",
                  quotas: Quotas | None = None):

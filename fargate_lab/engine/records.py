@@ -166,6 +166,7 @@ class Target:
 
 @dataclass
 class Task:
+    # what the task was started with, and where
     id: str
     arn: str
     cluster: Cluster
@@ -184,13 +185,14 @@ class Task:
     service: "Service | None" = None
     deployment_id: str | None = None
     platform_version: str = "1.4.0"
+    subnet_id: str | None = None
+    availability_zone: str | None = None
+    attachment_id: str = ""
+    # status: what DescribeTasks shows (version moves on every change, §1.2)
     last_status: TaskStatus = TaskStatus.PROVISIONING
     desired_status: TaskStatus = TaskStatus.RUNNING
     version: int = 1
     eni: NetworkInterface | None = None
-    subnet_id: str | None = None
-    availability_zone: str | None = None
-    attachment_id: str = ""
     attachment_status: AttachmentStatus = AttachmentStatus.PRECREATED
     connectivity_at: float | None = None
     pull_started_at: float | None = None
@@ -202,7 +204,8 @@ class Task:
     stop_code: str | None = None
     stopped_reason: str | None = None
     targets: list[Target] = field(default_factory=list)
-    became_healthy: bool = False     # bookkeeping: counted towards the minimum at least once
+    # bookkeeping: the service controller's
+    became_healthy: bool = False      # counted towards the minimum at least once
 
     @property
     def stopping(self) -> bool:

@@ -149,39 +149,40 @@ class ServiceApi(ResourceApi):
 
     def op_UpdateService(self, region, p):
         service = self._active_service(region, p)
+        spec = service.spec
         # Validate everything first: a refused update changes nothing.
-        td = self._runnable_definition(region, p["taskDefinition"]) if p.get("taskDefinition") else service.spec.task_definition
-        config = self._deployment_config(p.get("deploymentConfiguration"), service.spec.config)
+        td = self._runnable_definition(region, p["taskDefinition"]) if p.get("taskDefinition") else spec.task_definition
+        config = self._deployment_config(p.get("deploymentConfiguration"), spec.config)
         network = self._network(region, td, p["networkConfiguration"]) if "networkConfiguration" in p else (
-            self._network(region, td, service.spec.network) if td is not service.spec.task_definition else service.spec.network)
+            self._network(region, td, spec.network) if td is not spec.task_definition else spec.network)
         lbs = self._load_balancers(region, td, p["loadBalancers"]) if "loadBalancers" in p else (
-            self._load_balancers(region, td, service.spec.load_balancers) if td is not service.spec.task_definition else service.spec.load_balancers)
+            self._load_balancers(region, td, spec.load_balancers) if td is not spec.task_definition else spec.load_balancers)
         if p.get("desiredCount") is not None and p["desiredCount"] < 0:
             raise invalid_parameter("desiredCount must be 0 or greater.")
         if p.get("capacityProviderStrategy"):
             self._check_strategy(p["capacityProviderStrategy"], service.cluster.capacity_providers)
 
-        changed = (td is not service.spec.task_definition or config != service.spec.config or network != service.spec.network
-                   or lbs != service.spec.load_balancers or bool(p.get("forceNewDeployment"))
-                   or ("capacityProviderStrategy" in p and p["capacityProviderStrategy"] != service.spec.capacity_strategy)
-                   or ("platformVersion" in p and p["platformVersion"] != service.spec.platform_version))
-        service.spec.task_definition, service.spec.config, service.spec.network, service.spec.load_balancers = td, config, network, lbs
+        changed = (td is not spec.task_definition or config != spec.config or network != spec.network
+                   or lbs != spec.load_balancers or bool(p.get("forceNewDeployment"))
+                   or ("capacityProviderStrategy" in p and p["capacityProviderStrategy"] != spec.capacity_strategy)
+                   or ("platformVersion" in p and p["platformVersion"] != spec.platform_version))
+        spec.task_definition, spec.config, spec.network, spec.load_balancers = td, config, network, lbs
         if "capacityProviderStrategy" in p:
-            service.spec.capacity_strategy = p["capacityProviderStrategy"]
-            service.spec.launch_type = None if service.spec.capacity_strategy else service.spec.launch_type
+            spec.capacity_strategy = p["capacityProviderStrategy"]
+            spec.launch_type = None if spec.capacity_strategy else spec.launch_type
         for key, attr in (("platformVersion", "platform_version"), ("healthCheckGracePeriodSeconds", "grace_period"),
                           ("propagateTags", "propagate_tags"), ("enableECSManagedTags", "managed_tags"),
                           ("enableExecuteCommand", "execute_command"),
                           ("availabilityZoneRebalancing", "az_rebalancing")):
             if p.get(key) is not None:
-                setattr(service.spec, attr, p[key])
+                setattr(spec, attr, p[key])
         if p.get("desiredCount") is not None:
-            if service.spec.desired_count and p["desiredCount"] > service.spec.desired_count:
+            if spec.desired_count and p["desiredCount"] > spec.desired_count:
                 # Since November 2025 a scale-out during a rollout applies to both revisions
                 # (ecs-2026.md §1.6): each older revision's claim grows in proportion.
                 for older in service.deployments[1:]:
-                    older.book.keep = math.ceil(older.book.keep * p["desiredCount"] / service.spec.desired_count)
-            service.spec.desired_count = p["desiredCount"]
+                    older.book.keep = math.ceil(older.book.keep * p["desiredCount"] / spec.desired_count)
+            spec.desired_count = p["desiredCount"]
             if service.primary.status == DeploymentStatus.PRIMARY:
                 service.primary.desired_count = p["desiredCount"]
                 service.primary.updated_at = self.rt.clock.now()
