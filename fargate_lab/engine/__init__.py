@@ -23,4 +23,4 @@ from .ecs import Engine
 from .errors import EcsError
 from .substrate import OfflineSubstrate
 
-__all__ = ["Engine", "EcsError", "ImageBehaviour", "ImageCatalog", "OfflineSubstrate", "RealClock", "VirtualClock"]
+__all__ = ["EcsError", "Engine", "ImageBehaviour", "ImageCatalog", "OfflineSubstrate", "RealClock", "VirtualClock"]

@@ -24,7 +24,7 @@ class DeploymentBook:
         self.by_id: dict[str, Deployment] = {}
 
     def get(self, deployment_id: str | None) -> Deployment | None:
-        return self.by_id.get(deployment_id)
+        return None if deployment_id is None else self.by_id.get(deployment_id)
 
     def __getitem__(self, deployment_id: str) -> Deployment:
         return self.by_id[deployment_id]

@@ -7,7 +7,8 @@ are AWS's own where known (ecs-behaviour.md §6).
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .api import RESOURCE_APIS
 from .catalog import ImageCatalog

@@ -73,8 +73,8 @@ class Cluster:
     default_strategy: list[dict] = field(default_factory=list)
     configuration: dict | None = None
     status: ClusterStatus = ClusterStatus.ACTIVE
-    tasks: dict[str, "Task"] = field(default_factory=dict)       # every describable task
-    services: dict[str, "Service"] = field(default_factory=dict)  # by name, any status
+    tasks: dict[str, Task] = field(default_factory=dict)       # every describable task
+    services: dict[str, Service] = field(default_factory=dict)  # by name, any status
 
     def render(self, include: list[str] | None = None) -> dict[str, Any]:
         tasks = self.tasks.values()
@@ -182,7 +182,7 @@ class Task:
     overrides: dict = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     execute_command: bool = False     # enableExecuteCommand as the task was started with
-    service: "Service | None" = None
+    service: Service | None = None
     deployment_id: str | None = None
     platform_version: str = "1.4.0"
     subnet_id: str | None = None

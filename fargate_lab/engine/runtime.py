@@ -5,8 +5,8 @@ One frozen object, handed to the task lifecycle, the service controller and the 
 that each says in its constructor what it depends on (and a test can hand it its own)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from .catalog import ImageCatalog
 from .clock import Clock

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 
 from ..controller import ServiceController
 from ..deployments import DeploymentBook
@@ -31,7 +32,7 @@ class ResourceApi:
         self.controller = controller
         self.deployments = deployments
 
-    def operations(self) -> dict[str, object]:
+    def operations(self) -> dict[str, Callable[[str, dict], dict]]:
         return {name[3:]: getattr(self, name) for name in dir(type(self)) if name.startswith("op_")}
 
     @property

@@ -115,7 +115,7 @@ class ServiceApi(ResourceApi):
         if (p.get("deploymentController") or {}).get("type", "ECS") != "ECS":
             raise invalid_parameter("Only the ECS (rolling update) deployment controller is supported locally.")
         td = self._runnable_definition(region, p["taskDefinition"])
-        launch, provider = self._launch(cluster, p)
+        launch = self._launch(cluster, p)[0]
         if launch == "FARGATE" and not td.fargate:
             raise invalid_parameter("Task definition does not support launch_type FARGATE.")
         network = self._network(region, td, p.get("networkConfiguration"))

@@ -37,4 +37,4 @@ def strategy_for(deployment: Deployment) -> DeploymentStrategy:
     return STRATEGIES.get(deployment.config.get("strategy", "ROLLING"), ROLLING)
 
 
-__all__ = ["DeploymentStrategy", "RollingStrategy", "STRATEGIES", "strategy_for"]
+__all__ = ["STRATEGIES", "DeploymentStrategy", "RollingStrategy", "strategy_for"]
