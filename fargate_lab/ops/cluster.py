@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, WaiterError
 
@@ -26,6 +26,7 @@ from .. import local
 from . import dryrun
 from .config import check_cluster
 from .errors import OpsError, error_code, error_text
+from .plumbing import DESCRIBE_LIMITS, batches, describe_clusters, describe_tasks, name_of, paged, tag_dict
 from .tags import check_user_tags, ec2_filters, for_cfn, for_ecs, for_iam, is_managed
 
 STACK_PREFIX = "amazon-ecs-cli-setup-"   # ecs-cli's name, so its tutorials' commands still find the stack
@@ -43,7 +44,6 @@ WAIT_SECONDS = 10 * 60                # for a service to drain, tasks to stop, a
 WAIT_DELAY = 5                        # seconds between polls on AWS (cloud seconds on the in-process cloud)
 LOCAL_WAIT_DELAY = 1                  # ... and on a local server, whose clock runs faster than the wall's
 LOOPBACK_PREFIXES = ("http://127.0.0.1", "http://localhost", "http://[::1]")
-DESCRIBE_BATCH = {"tasks": 100, "clusters": 100}   # ECS's per-call limits
 STACK_USABLE = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE")
 STACK_BROKEN = ("CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "DELETE_FAILED",
                 "UPDATE_ROLLBACK_FAILED", "ROLLBACK_IN_PROGRESS")
@@ -161,15 +161,6 @@ def _user_facing(action: str):
                 raise OpsError(f"{action} failed: {e}") from e
         return run
     return wrap
-
-
-def _batches(items: list, size: int) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-def _paged(client, operation: str, key: str, **kwargs) -> list:
-    return [item for page in client.get_paginator(operation).paginate(**kwargs) for item in page.get(key, [])]
 
 
 def _waiter_config(client) -> dict:
@@ -480,7 +471,7 @@ def _progress(cfn, name: str, expected: int | None) -> str:
 def _first_failure(cfn, name: str) -> str:
     """The first resource failure's reason: the cause, rather than the rollback noise after it."""
     try:
-        events = _paged(cfn, "describe_stack_events", "StackEvents", StackName=name)
+        events = paged(cfn, "describe_stack_events", "StackEvents", StackName=name)
     except ClientError:
         return "no details"
     failures = [e for e in reversed(events)
@@ -614,7 +605,7 @@ def require_something_to_remove(session, cluster: str) -> None:
     if (stack and stack["StackStatus"] != "DELETE_COMPLETE") or aws.ec2.describe_vpcs(Filters=ec2_filters(cluster))[
             "Vpcs"]:
         return
-    names = sorted(arn.rsplit("/", 1)[-1] for arn in _paged(aws.ecs, "list_clusters", "clusterArns"))
+    names = sorted(name_of(arn) for arn in paged(aws.ecs, "list_clusters", "clusterArns"))
     known = f"clusters there: {', '.join(names)}" if names else "there are no clusters there"
     raise OpsError(f"no cluster named {cluster} in {aws.region} ({known}); nothing to take down: check the name")
 
@@ -632,7 +623,7 @@ class _Item:
 
     @property
     def name(self) -> str:
-        return self.arn.rsplit("/", 1)[-1]
+        return name_of(self.arn)
 
 
 def _empty_cluster(aws: _Clients, found: dict, force: bool, report: _Report, result: DownResult) -> None:
@@ -660,28 +651,17 @@ def _empty_cluster(aws: _Clients, found: dict, force: bool, report: _Report, res
 
 
 def _services(ecs, cluster_arn: str) -> list[_Item]:
-    arns = _paged(ecs, "list_services", "serviceArns", cluster=cluster_arn)
+    arns = paged(ecs, "list_services", "serviceArns", cluster=cluster_arn)
     # ListTagsForResource, not DescribeServices: it is the call every ECS resource answers the same way
-    return [_Item(a, _ecs_tags(ecs, a)) for a in arns]
-
-
-def _ecs_tags(ecs, arn: str) -> dict:
-    return {t["key"]: t.get("value", "") for t in ecs.list_tags_for_resource(resourceArn=arn).get("tags", [])}
+    return [_Item(a, tag_dict(ecs.list_tags_for_resource(resourceArn=a).get("tags"))) for a in arns]
 
 
 def _standalone_tasks(ecs, cluster_arn: str) -> list[_Item]:
     """Running tasks that no service owns (a service's tasks go when the service does)."""
-    arns = _paged(ecs, "list_tasks", "taskArns", cluster=cluster_arn, desiredStatus="RUNNING")
-    out = []
-    for batch in _batches(arns, DESCRIBE_BATCH["tasks"]):
-        for task in _describe_tasks(ecs, cluster_arn, batch):
-            if not task.get("group", "").startswith("service:"):
-                out.append(_Item(task["taskArn"], {t["key"]: t.get("value", "") for t in task.get("tags", [])}))
-    return out
-
-
-def _describe_tasks(ecs, cluster_arn: str, arns: list[str]) -> list[dict]:
-    return ecs.describe_tasks(cluster=cluster_arn, tasks=arns, include=["TAGS"])["tasks"]
+    arns = paged(ecs, "list_tasks", "taskArns", cluster=cluster_arn, desiredStatus="RUNNING")
+    return [_Item(task["taskArn"], tag_dict(task.get("tags")))
+            for task in describe_tasks(ecs, cluster_arn, arns, include=["TAGS"])
+            if not task.get("group", "").startswith("service:")]
 
 
 def _delete_services(aws: _Clients, cluster_arn: str, services: list[_Item], report: _Report,
@@ -713,9 +693,9 @@ def _stop_tasks(aws: _Clients, cluster_arn: str, tasks: list[_Item], report: _Re
 
 def _wait_for_tasks_to_stop(ecs, cluster_arn: str) -> None:
     """DeleteCluster refuses while any task is still stopping, including a deleted service's."""
-    stopping = _paged(ecs, "list_tasks", "taskArns", cluster=cluster_arn, desiredStatus="STOPPED")
-    for batch in _batches(stopping, DESCRIBE_BATCH["tasks"]):
-        if any(t["lastStatus"] != "STOPPED" for t in _describe_tasks(ecs, cluster_arn, batch)):
+    stopping = paged(ecs, "list_tasks", "taskArns", cluster=cluster_arn, desiredStatus="STOPPED")
+    for batch in batches(stopping, DESCRIBE_LIMITS["tasks"]):
+        if any(t["lastStatus"] != "STOPPED" for t in describe_tasks(ecs, cluster_arn, batch, include=["TAGS"])):
             _wait(ecs, "tasks_stopped", "tasks to stop", cluster=cluster_arn, tasks=batch)
 
 
@@ -852,7 +832,7 @@ def _route_table_teardown(ec2, table: dict) -> list[Callable[[], object]]:
 
 # -- log groups and the execution role -----------------------------------------------------------
 def _delete_log_groups(aws: _Clients, cluster: str, report: _Report, result: DownResult) -> None:
-    for group in _paged(aws.logs, "describe_log_groups", "logGroups"):
+    for group in paged(aws.logs, "describe_log_groups", "logGroups"):
         arn = group.get("logGroupArn") or group["arn"].removesuffix(":*")
         try:
             tags = aws.logs.list_tags_for_resource(resourceArn=arn).get("tags", {})
@@ -894,19 +874,15 @@ def _delete_execution_role(aws: _Clients, cluster: str, report: _Report, result:
 
 
 def _other_managed_clusters(ecs, cluster: str) -> list[str]:
-    arns = _paged(ecs, "list_clusters", "clusterArns")
-    names = []
-    for batch in _batches(arns, DESCRIBE_BATCH["clusters"]):
-        for found in ecs.describe_clusters(clusters=batch, include=["TAGS"])["clusters"]:
-            if found["status"] == "ACTIVE" and found["clusterName"] != cluster and is_managed(found.get("tags")):
-                names.append(found["clusterName"])
-    return sorted(names)
+    arns = paged(ecs, "list_clusters", "clusterArns")
+    return sorted(found["clusterName"] for found in describe_clusters(ecs, arns, include=["TAGS"])
+                  if found["status"] == "ACTIVE" and found["clusterName"] != cluster and is_managed(found.get("tags")))
 
 
 def _delete_role(iam, name: str) -> None:
     """IAM refuses to delete a role with policies attached, so detach them first."""
-    for policy in _paged(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name):
+    for policy in paged(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name):
         iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
-    for policy_name in _paged(iam, "list_role_policies", "PolicyNames", RoleName=name):
+    for policy_name in paged(iam, "list_role_policies", "PolicyNames", RoleName=name):
         iam.delete_role_policy(RoleName=name, PolicyName=policy_name)
     iam.delete_role(RoleName=name)

@@ -20,6 +20,7 @@ from typing import Callable, Iterator
 from botocore.exceptions import ClientError
 
 from .errors import OpsError
+from .plumbing import Pace, name_of, pages
 
 FOLLOW_POLL_SECONDS = 2.0   # ecs-cli polled every 10 s; a demo wants lines sooner
 
@@ -63,7 +64,7 @@ def log_sources(session, cluster: str, task_id: str, container_name: str | None 
                 task_definition: str | None = None) -> list[LogSource]:
     """Where each container of the task logs (OpsError when it cannot be read)."""
     ecs = session.client("ecs")
-    task_id = task_id.rsplit("/", 1)[-1]
+    task_id = name_of(task_id)
     task = _describe_task(ecs, cluster, task_id)
     if task is None and task_definition is None:
         raise OpsError(f"task {task_id} not found in cluster {cluster} (ECS forgets stopped tasks after about an "
@@ -116,7 +117,7 @@ def _fetch(session, sources: list[LogSource], start_ms: int | None, filter_patte
         if filter_pattern:
             request["filterPattern"] = filter_pattern
         try:
-            for page in client.get_paginator("filter_log_events").paginate(**request):
+            for page in pages(client, "filter_log_events", **request):
                 lines.extend(LogLine(container_of.get(e.get("logStreamName"), "?"), e["timestamp"], e["message"],
                                      e.get("eventId", f"{e['timestamp']}-{e['message']}"))
                              for e in page.get("events", []))
@@ -137,6 +138,7 @@ def log_lines(session, cluster: str, task_id: str, follow: bool = False, since_m
     start = int((time.time() - since_minutes * 60) * 1000) if since_minutes is not None else None
     seen: set[str] = set()
     ecs = session.client("ecs")
+    pace = Pace(sleep=sleep, seconds=poll_seconds)
     while True:
         stopped_before_fetch = follow and _stopped(ecs, cluster, task_id)
         for line in _fetch(session, sources, start, filter_pattern):
@@ -145,11 +147,11 @@ def log_lines(session, cluster: str, task_id: str, follow: bool = False, since_m
                 yield line
         if not follow or stopped_before_fetch:
             return
-        sleep(poll_seconds)
+        pace.wait()
 
 
 def _stopped(ecs, cluster: str, task_id: str) -> bool:
-    task = _describe_task(ecs, cluster, task_id.rsplit("/", 1)[-1])
+    task = _describe_task(ecs, cluster, name_of(task_id))
     return task is None or task.get("lastStatus") == "STOPPED"
 
 

@@ -36,6 +36,7 @@ from . import cluster as cluster_ops
 from . import dryrun
 from . import tags as project_tags
 from .errors import OpsError
+from .plumbing import DESCRIBE_LIMITS, Pace, batches, ecs_tags, key_value_tags, name_of, pages
 from .tasks import TaskRow, describe_tasks, list_task_arns, rows_for_tasks, task_id
 from .watch import DeploymentSnapshot, ServiceWatcher, describe_service, short_task_definition
 
@@ -121,14 +122,6 @@ def require_cluster(ecs, cluster: str) -> dict:
     return found[0]
 
 
-def _ecs_tags(tags: dict[str, str]) -> list[dict]:
-    return [{"key": k, "value": v} for k, v in tags.items()]
-
-
-def _elb_tags(tags: dict[str, str]) -> list[dict]:
-    return [{"Key": k, "Value": v} for k, v in tags.items()]
-
-
 def resource_tags(cluster: str, project: str, extra: dict[str, str] | None = None) -> dict[str, str]:
     """The user's tags plus fargate-lab's own (managed, cluster, project); ours win."""
     return project_tags.ownership(cluster, {**project_tags.check_user_tags(extra), PROJECT_TAG: project})
@@ -148,10 +141,6 @@ def _reporter(session, say: Say) -> Say:
 def _dry_run_note(session, say: Say) -> None:
     if dryrun.is_active(session):
         say("Dry run: nothing was changed.")
-
-
-def _deadline(clock: Callable[[], float], timeout_minutes: float) -> float:
-    return clock() + timeout_minutes * 60.0
 
 
 # ---------------------------------------------------------------------------------- task definitions
@@ -249,7 +238,7 @@ def register_if_changed(ecs, request: dict, tags: dict[str, str], candidates: Se
         existing = _describe_definition(ecs, reference)
         if existing and existing.get("status") == "ACTIVE" and same_definition(request, existing):
             return existing, False
-    registered = ecs.register_task_definition(**request, tags=_ecs_tags(tags))["taskDefinition"]
+    registered = ecs.register_task_definition(**request, tags=ecs_tags(tags))["taskDefinition"]
     return registered, True
 
 
@@ -403,7 +392,7 @@ def ensure_load_balancer(session, cluster: str, project: str, container_name: st
     if lb is None:
         lb = elbv2.create_load_balancer(Name=name, Subnets=list(network.subnet_ids),
                                         SecurityGroups=list(network.security_group_ids), Scheme="internet-facing",
-                                        Type="application", Tags=_elb_tags(tags))["LoadBalancers"][0]
+                                        Type="application", Tags=key_value_tags(tags))["LoadBalancers"][0]
         say(f"Created load balancer {name}: http://{lb['DNSName']}:{container_port}/")
     target_group = _ensure_target_group(elbv2, name, network.vpc_id, container_port, tags, say)
     if deregistration_delay is not None:
@@ -413,7 +402,7 @@ def ensure_load_balancer(session, cluster: str, project: str, container_name: st
     if not any(listener["Port"] == container_port for listener in listeners):
         elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=container_port,
                               DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
-                              Tags=_elb_tags(tags))
+                              Tags=key_value_tags(tags))
     return LoadBalancer(lb["LoadBalancerArn"], lb["DNSName"], target_group, container_name, container_port)
 
 
@@ -424,7 +413,7 @@ def _ensure_target_group(elbv2, name: str, vpc_id: str, port: int, tags: dict[st
         if e.response["Error"]["Code"] != "TargetGroupNotFound":
             raise
     group = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=port, VpcId=vpc_id, TargetType="ip",
-                                      HealthCheckPath=HEALTH_CHECK_PATH, Tags=_elb_tags(tags))["TargetGroups"][0]
+                                      HealthCheckPath=HEALTH_CHECK_PATH, Tags=key_value_tags(tags))["TargetGroups"][0]
     say(f"Created target group {name} (ip targets, health check {HEALTH_CHECK_PATH})")
     return group["TargetGroupArn"]
 
@@ -438,10 +427,10 @@ def delete_cluster_load_balancers(session, cluster: str, timeout_minutes: float 
     ALB left in the subnets would keep the VPC from being deleted on AWS."""
     elbv2 = session.client("elbv2")
     projects = []
-    for page in elbv2.get_paginator("describe_load_balancers").paginate():
+    for page in pages(elbv2, "describe_load_balancers"):
         arns = [lb["LoadBalancerArn"] for lb in page["LoadBalancers"]]
-        for start in range(0, len(arns), 20):   # DescribeTags takes at most 20 ARNs
-            for described in elbv2.describe_tags(ResourceArns=arns[start:start + 20])["TagDescriptions"]:
+        for batch in batches(arns, DESCRIBE_LIMITS["elbv2_tags"]):
+            for described in elbv2.describe_tags(ResourceArns=batch)["TagDescriptions"]:
                 tags = project_tags.as_dict(described.get("Tags"))
                 if project_tags.is_managed(tags, cluster) and tags.get(PROJECT_TAG):
                     projects.append(tags[PROJECT_TAG])
@@ -541,11 +530,10 @@ class _DeploymentWait:
     """Follows one deployment until it completes, fails, or the deadline passes."""
 
     def __init__(self, ecs, watcher: ServiceWatcher, deployment_id: str, deadline: float, breaker: bool,
-                 rollback: bool, clock: Callable[[], float], sleep: Callable[[float], None], poll: float,
-                 on_update: OnUpdate | None):
+                 rollback: bool, pace: Pace, on_update: OnUpdate | None):
         self.ecs, self.watcher, self.deployment_id, self.deadline = ecs, watcher, deployment_id, deadline
         self.breaker, self.rollback = breaker, rollback
-        self.clock, self.sleep, self.poll, self.on_update = clock, sleep, poll, on_update
+        self.pace, self.on_update = pace, on_update
         self.failed_reason: str | None = None      # set once our deployment is seen FAILED
         self.rolled_back_to: str | None = None
         self.failed_polls = 0                      # polls that saw it FAILED with no rollback under way
@@ -559,9 +547,9 @@ class _DeploymentWait:
             outcome = self._judge(snapshot)
             if outcome is not None:
                 return outcome
-            if self.clock() >= self.deadline:
+            if self.pace.past(self.deadline):
                 raise OpsError(self._timeout_message(snapshot))
-            self.sleep(self.poll)
+            self.pace.wait()
 
     def _judge(self, snap: DeploymentSnapshot) -> DeploymentSnapshot | None:
         if snap.status == "MISSING" and self.missing_polls < MISSING_GRACE_POLLS:
@@ -644,9 +632,9 @@ def wait_for_deployment(ecs, cluster: str, service: str, deployment_id: str, wat
                         deadline: float | None = None) -> DeploymentSnapshot:
     """Wait until `deployment_id` is COMPLETED with every task running; OpsError on failure or timeout."""
     watcher = watcher or ServiceWatcher(ecs, cluster, service, clock=clock)
-    deadline = deadline if deadline is not None else _deadline(clock, timeout_minutes)
-    return _DeploymentWait(ecs, watcher, deployment_id, deadline, breaker, rollback, clock, sleep, poll_seconds,
-                           on_update).run()
+    pace = Pace(sleep, clock, poll_seconds)
+    deadline = deadline if deadline is not None else pace.deadline(timeout_minutes)
+    return _DeploymentWait(ecs, watcher, deployment_id, deadline, breaker, rollback, pace, on_update).run()
 
 
 def _plain_updates(say: Say) -> OnUpdate:
@@ -759,7 +747,7 @@ def _service_load_balancer(session, cluster, project, target_group_arn, lb_targe
 def _create_service(ecs, cluster, name, td, desired, network, launch_type, config, lb, tags) -> tuple[dict, str]:
     request = {"cluster": cluster, "serviceName": name, "taskDefinition": td["taskDefinitionArn"],
                "desiredCount": 1 if desired is None else desired, "networkConfiguration": network,
-               "deploymentConfiguration": config, "tags": _ecs_tags(tags), "propagateTags": "SERVICE",
+               "deploymentConfiguration": config, "tags": ecs_tags(tags), "propagateTags": "SERVICE",
                "enableECSManagedTags": True}
     if launch_type:
         request["launchType"] = launch_type
@@ -944,16 +932,17 @@ def service_rm(session, cluster: str, project: str, timeout_minutes: float = 15.
         return False
     ecs.delete_service(cluster=cluster, service=project, force=True)
     say(f"Deleting service {project}: its tasks are stopping")
-    deadline = _deadline(clock, timeout_minutes)
+    pace = Pace(sleep, clock, poll_seconds)
+    deadline = pace.deadline(timeout_minutes)
     while timeout_minutes > 0 and not dryrun.is_active(session):
         found = describe_service(ecs, cluster, project)
         if found is None or found["status"] == "INACTIVE":
             say(f"Deleted service {project}")
             break
-        if clock() >= deadline:
+        if pace.past(deadline):
             raise OpsError(f"service {project} is still {found['status']} ({found['runningCount']} tasks running); "
                            "ECS goes on deleting it in the background")
-        sleep(poll_seconds)
+        pace.wait()
     delete_load_balancer(session, cluster, project, say)
     _dry_run_note(session, outer_say)
     return True
@@ -1005,7 +994,7 @@ def compose_up(session, cluster: str, project: str, compose_files: Sequence[str]
         say(f"Stopped {len(result.stopped)} task(s) of the previous definition")
     request = {"cluster": cluster, "taskDefinition": td["taskDefinitionArn"], "count": count,
                "group": TASK_GROUP_PREFIX + spec.name, "networkConfiguration": network,
-               "tags": _ecs_tags(owned), "enableECSManagedTags": True}
+               "tags": ecs_tags(owned), "enableECSManagedTags": True}
     if launch_type:
         request["launchType"] = launch_type
     response = ecs.run_task(**request)
@@ -1013,11 +1002,11 @@ def compose_up(session, cluster: str, project: str, compose_files: Sequence[str]
         failure = response["failures"][0]
         raise OpsError(f"RunTask failed: {failure.get('reason')} {failure.get('detail', '')}".strip())
     arns = [t["taskArn"] for t in response["tasks"]]
-    result.started = [a.rsplit("/", 1)[-1] for a in arns]
+    result.started = [name_of(a) for a in arns]
     say(f"Started {len(arns)} task(s): {', '.join(result.started)}")
     if timeout_minutes > 0 and arns and not dryrun.is_active(session):
-        tasks = _wait_for_tasks_running(ecs, cluster, arns, started_at + timeout_minutes * 60.0, say, sleep, clock,
-                                        poll_seconds)
+        tasks = _wait_for_tasks_running(ecs, cluster, arns, started_at + timeout_minutes * 60.0, say,
+                                        Pace(sleep, clock, poll_seconds))
         result.rows = rows_for_tasks(ecs, session.client("ec2"), cluster, tasks)
     _dry_run_note(session, outer_say)
     return result
@@ -1029,7 +1018,7 @@ def _stop_tasks(ecs, cluster: str, tasks: list[dict], reason: str) -> list[str]:
     return [task_id(t) for t in tasks]
 
 
-def _wait_for_tasks_running(ecs, cluster, arns, deadline, say, sleep, clock, poll_seconds) -> list[dict]:
+def _wait_for_tasks_running(ecs, cluster, arns, deadline, say, pace: Pace) -> list[dict]:
     reported: dict[str, str] = {}
     while True:
         tasks = describe_tasks(ecs, cluster, arns)
@@ -1045,10 +1034,10 @@ def _wait_for_tasks_running(ecs, cluster, arns, deadline, say, sleep, clock, pol
         if all(t["lastStatus"] == "RUNNING" or _finished_cleanly(t) for t in tasks) and \
                 all(t["lastStatus"] in ("RUNNING", "STOPPED") for t in tasks):
             return tasks
-        if clock() >= deadline:
+        if pace.past(deadline):
             states = ", ".join(f"{task_id(t)} {t['lastStatus']}" for t in tasks)
             raise OpsError(f"tasks not RUNNING in time ({states}); they go on starting in the background")
-        sleep(poll_seconds)
+        pace.wait()
 
 
 def _finished_cleanly(task: dict) -> bool:
@@ -1077,16 +1066,17 @@ def compose_down(session, cluster: str, project: str, timeout_minutes: float = 5
         return []
     stopped = _stop_tasks(ecs, cluster, running, "fargate-lab compose down")
     say(f"Stopping {len(stopped)} task(s): {', '.join(stopped)}")
-    deadline = _deadline(clock, timeout_minutes)
+    pace = Pace(sleep, clock, poll_seconds)
+    deadline = pace.deadline(timeout_minutes)
     arns = [t["taskArn"] for t in running]
     while timeout_minutes > 0 and not dryrun.is_active(session):
         left = [t for t in describe_tasks(ecs, cluster, arns) if t["lastStatus"] != "STOPPED"]
         if not left:
             say(f"Stopped {len(stopped)} task(s)")
             break
-        if clock() >= deadline:
+        if pace.past(deadline):
             raise OpsError(f"{len(left)} task(s) still stopping; ECS finishes in the background")
-        sleep(poll_seconds)
+        pace.wait()
     _dry_run_note(session, outer_say)
     return stopped
 

@@ -11,15 +11,13 @@ tags differently; the `for_*` helpers render the same set for each of them.
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Union
+from typing import Mapping
+
+from .plumbing import TagsLike, ecs_tags, key_value_tags, tag_dict
 
 MANAGED_TAG = "fargate-lab:managed"
 MANAGED_VALUE = "true"
 CLUSTER_TAG = "fargate-lab:cluster"
-
-# Any of the shapes AWS returns tags in: a dict, [{"Key":..,"Value":..}] or [{"key":..,"value":..}].
-TagsLike = Union[Mapping[str, str], Iterable[Mapping[str, str]], None]
-
 
 def ownership(cluster: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """The user's extra tags plus ours; ours win, so ownership cannot be faked away."""
@@ -28,7 +26,7 @@ def ownership(cluster: str, extra: Mapping[str, str] | None = None) -> dict[str,
 
 def for_ec2(cluster: str, extra: Mapping[str, str] | None = None) -> list[dict[str, str]]:
     """[{"Key":..,"Value":..}] as EC2 `Tags` (and CreateTags) take them."""
-    return [{"Key": k, "Value": v} for k, v in ownership(cluster, extra).items()]
+    return key_value_tags(ownership(cluster, extra))
 
 
 def ec2_tag_specifications(resource_type: str, cluster: str,
@@ -39,7 +37,7 @@ def ec2_tag_specifications(resource_type: str, cluster: str,
 
 def for_ecs(cluster: str, extra: Mapping[str, str] | None = None) -> list[dict[str, str]]:
     """[{"key":..,"value":..}]: ECS spells them in lower case."""
-    return [{"key": k, "value": v} for k, v in ownership(cluster, extra).items()]
+    return ecs_tags(ownership(cluster, extra))
 
 
 for_iam = for_ec2   # IAM's CreateRole(Tags=...) uses Key/Value too
@@ -57,18 +55,7 @@ def ec2_filters(cluster: str) -> list[dict]:
             {"Name": f"tag:{CLUSTER_TAG}", "Values": [cluster]}]
 
 
-def as_dict(tags: TagsLike) -> dict[str, str]:
-    """Normalise any AWS tag shape to a dict."""
-    if not tags:
-        return {}
-    if isinstance(tags, Mapping):
-        return dict(tags)
-    out = {}
-    for tag in tags:
-        key = tag.get("Key", tag.get("key"))
-        if key is not None:
-            out[key] = tag.get("Value", tag.get("value", ""))
-    return out
+as_dict = tag_dict   # any AWS tag shape -> dict (plumbing.tag_dict)
 
 
 def is_managed(tags: TagsLike, cluster: str | None = None) -> bool:

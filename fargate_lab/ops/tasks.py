@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
-DESCRIBE_BATCH = 100   # DescribeTasks takes at most 100 tasks
+from . import plumbing
+from .plumbing import name_of
 
 
 @dataclass(frozen=True)
@@ -39,23 +40,20 @@ def list_task_arns(ecs, cluster: str, desired_status: str | None = None, **filte
     """Task ARNs (RUNNING then STOPPED unless one desired status is asked), paginated."""
     statuses = [desired_status] if desired_status else ["RUNNING", "STOPPED"]
     arns: list[str] = []
-    paginator = ecs.get_paginator("list_tasks")
     for status in statuses:
-        for page in paginator.paginate(cluster=cluster, desiredStatus=status, **filters):
+        for page in plumbing.pages(ecs, "list_tasks", cluster=cluster, desiredStatus=status, **filters):
             arns.extend(a for a in page["taskArns"] if a not in arns)
     return arns
 
 
 def describe_tasks(ecs, cluster: str, arns: list[str]) -> list[dict]:
-    found: list[dict] = []
-    for start in range(0, len(arns), DESCRIBE_BATCH):
-        found.extend(ecs.describe_tasks(cluster=cluster, tasks=arns[start:start + DESCRIBE_BATCH])["tasks"])
+    found = plumbing.describe_tasks(ecs, cluster, arns)
     order = {arn: i for i, arn in enumerate(arns)}
     return sorted(found, key=lambda t: order.get(t["taskArn"], len(order)))
 
 
 def task_id(task: dict) -> str:
-    return task["taskArn"].rsplit("/", 1)[-1]
+    return name_of(task["taskArn"])
 
 
 def eni_of(task: dict) -> tuple[str | None, str | None]:
@@ -102,7 +100,7 @@ def rows_for_tasks(ecs, ec2, cluster: str, tasks: list[dict]) -> list[TaskRow]:
             rows.append(TaskRow(
                 name=f"{task_id(task)}/{container['name']}", state=container.get("lastStatus", task["lastStatus"]),
                 ports=_ports_text(ip, ports) if task.get("lastStatus") != "STOPPED" else "",
-                task_definition=arn.rsplit("/", 1)[-1], health=task.get("healthStatus", "UNKNOWN"),
+                task_definition=name_of(arn), health=task.get("healthStatus", "UNKNOWN"),
                 task_id=task_id(task), stopped_reason=task.get("stoppedReason", ""),
                 exit_code=container.get("exitCode")))
     return rows

@@ -25,6 +25,8 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from .plumbing import name_of
+
 EVENTS_SHOWN = 8   # events under the live table: enough to follow a rollout, short enough to fit
 
 
@@ -104,7 +106,7 @@ class DeploymentSnapshot:
 
 def short_task_definition(arn: str) -> str:
     """arn:aws:ecs:...:task-definition/web:3 -> web:3"""
-    return arn.rsplit("/", 1)[-1]
+    return name_of(arn)
 
 
 class ServiceWatcher:

@@ -16,7 +16,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-DESCRIBE_BATCH = 100  # DescribeTasks takes at most 100 tasks
+from ..ops.plumbing import describe_tasks
+
 TARGET_STATES = ("healthy", "initial", "draining", "unhealthy", "unused", "unavailable")
 
 
@@ -149,10 +150,7 @@ class ServiceReader:
         for status in ("RUNNING", "STOPPED"):
             for page in paginator.paginate(cluster=self.cluster, serviceName=self.service, desiredStatus=status):
                 arns.extend(a for a in page["taskArns"] if a not in arns)
-        found: list[dict] = []
-        for start in range(0, len(arns), DESCRIBE_BATCH):
-            found.extend(self.ecs.describe_tasks(cluster=self.cluster, tasks=arns[start:start + DESCRIBE_BATCH])["tasks"])
-        return found
+        return describe_tasks(self.ecs, self.cluster, arns)
 
 
 # -- API answers -> plain data --------------------------------------------------------------

@@ -1,0 +1,113 @@
+"""The AWS plumbing every ops module shares, written once: batches, pages, tags, names, pace.
+
+    for batch in batches(arns, DESCRIBE_LIMITS["tasks"]): ...   # ECS's per-call limits
+    tasks = describe_tasks(ecs, cluster, arns)                  # DescribeTasks, 100 at a time
+    arns = paged(ecs, "list_services", "serviceArns", cluster=c) # every page's items
+    ecs_tags({"k": "v"}) -> [{"key": "k", "value": "v"}]        # ECS spells tags in lower case
+    key_value_tags({"k": "v"}) -> [{"Key": "k", "Value": "v"}]  # EC2, IAM, CloudFormation, ELBv2
+    tag_dict(any AWS tag shape) -> {"k": "v"}
+    name_of("arn:aws:ecs:...:service/lab/web") -> "web"
+    pace = Pace(sleep, clock, poll_seconds); deadline = pace.deadline(minutes); pace.wait()
+
+Only what it is given (clients, callables) is used: nothing here knows which cloud answers.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator, Mapping, Union
+
+# Per-call limits of the describe calls the ops layer batches.
+DESCRIBE_LIMITS = {
+    "tasks": 100,        # ECS DescribeTasks
+    "clusters": 100,     # ECS DescribeClusters
+    "elbv2_tags": 20,    # ELBv2 DescribeTags
+}
+
+# Any of the shapes AWS returns tags in: a dict, [{"Key":..,"Value":..}] or [{"key":..,"value":..}].
+TagsLike = Union[Mapping[str, str], Iterable[Mapping[str, str]], None]
+
+
+# -- batches and pages ---------------------------------------------------------------------------------
+def batches(items: list, size: int) -> Iterator[list]:
+    """`items` in consecutive slices of at most `size`."""
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def describe_tasks(ecs, cluster: str, arns: list[str], **extra) -> list[dict]:
+    """DescribeTasks for any number of ARNs, in batches of ECS's limit, in the order ECS answers."""
+    found: list[dict] = []
+    for batch in batches(arns, DESCRIBE_LIMITS["tasks"]):
+        found.extend(ecs.describe_tasks(cluster=cluster, tasks=batch, **extra)["tasks"])
+    return found
+
+
+def describe_clusters(ecs, arns: list[str], **extra) -> list[dict]:
+    """DescribeClusters for any number of clusters, in batches of ECS's limit."""
+    found: list[dict] = []
+    for batch in batches(arns, DESCRIBE_LIMITS["clusters"]):
+        found.extend(ecs.describe_clusters(clusters=batch, **extra)["clusters"])
+    return found
+
+
+def pages(client, operation: str, **kwargs) -> Iterator[dict]:
+    """The operation's pages, fetched one at a time as they are consumed."""
+    return iter(client.get_paginator(operation).paginate(**kwargs))
+
+
+def paged(client, operation: str, key: str, **kwargs) -> list:
+    """Every item under `key` of every page."""
+    return [item for page in pages(client, operation, **kwargs) for item in page.get(key, [])]
+
+
+# -- tags ------------------------------------------------------------------------------------------------
+def ecs_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """[{"key":..,"value":..}]: ECS spells them in lower case."""
+    return [{"key": k, "value": v} for k, v in tags.items()]
+
+
+def key_value_tags(tags: Mapping[str, str]) -> list[dict[str, str]]:
+    """[{"Key":..,"Value":..}] as EC2, IAM, CloudFormation and ELBv2 take them."""
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def tag_dict(tags: TagsLike) -> dict[str, str]:
+    """Normalise any AWS tag shape to a dict."""
+    if not tags:
+        return {}
+    if isinstance(tags, Mapping):
+        return dict(tags)
+    out = {}
+    for tag in tags:
+        key = tag.get("Key", tag.get("key"))
+        if key is not None:
+            out[key] = tag.get("Value", tag.get("value", ""))
+    return out
+
+
+# -- names -----------------------------------------------------------------------------------------------
+def name_of(arn: str) -> str:
+    """The last part of an ARN (or of an id that is already short): a name, a task id, family:revision."""
+    return arn.rsplit("/", 1)[-1]
+
+
+# -- pace ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Pace:
+    """How a polling loop waits: `sleep` between polls of `seconds`, deadlines measured with `clock`.
+
+    The public functions keep their `sleep=`, `clock=` and `poll_seconds=` keywords (a notebook on
+    the virtual clock passes the cloud's own) and hand them on as one Pace."""
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+    seconds: float = 2.0
+
+    def deadline(self, timeout_minutes: float) -> float:
+        return self.clock() + timeout_minutes * 60.0
+
+    def past(self, deadline: float) -> bool:
+        return self.clock() >= deadline
+
+    def wait(self) -> None:
+        self.sleep(self.seconds)
