@@ -47,7 +47,9 @@ class ServiceController:
             self.dirty(service)
 
     def task_running(self, task: Task) -> None:
-        task.service.book.start_failures = 0
+        service = task.service
+        assert service is not None   # the lifecycle reports only a service's tasks
+        service.book.start_failures = 0
 
     def service_event(self, service: Service | None, message: str) -> None:
         if service is None:
@@ -58,6 +60,7 @@ class ServiceController:
 
     def task_failed(self, task: Task, before_running: bool) -> None:
         service = task.service
+        assert service is not None   # the lifecycle reports only a service's tasks
         now = self.rt.clock.now()
         if before_running:  # the throttle only counts tasks that never reached RUNNING
             service.book.start_failures += 1
@@ -175,9 +178,9 @@ class ServiceController:
                                                can_launch=placeable and not throttled and not failed,
                                                can_replace_old=not failed, can_launch_old=placeable,
                                                budget=self._launch_budget(service))
-        for t in step.retired:
-            dep = self.deployments.get(service.live[t].deployment_id)
-            dep.book.keep = max(0, dep.book.keep - 1)
+        for task_id in step.retired:
+            retiring = self.deployments[service.live[task_id].deployment_id]
+            retiring.book.keep = max(0, retiring.book.keep - 1)
 
         if step.stop:
             stopping = [service.live[i] for i in step.stop]
