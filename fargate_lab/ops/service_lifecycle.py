@@ -1,0 +1,397 @@
+"""A compose project as an ECS service: `service up|create|start|stop|scale|ps|rm`, the deployment
+configuration the flags make, and removing the services that have a load balancer of ours.
+
+Split out of `services.py` (which re-exports it).
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from . import cluster as cluster_ops
+from . import dryrun
+from . import tags as project_tags
+from .deploy_wait import _plain_updates, wait_for_deployment
+from .errors import OpsError
+from .load_balancers import LoadBalancer, check_load_balancer_flags, delete_load_balancer, ensure_load_balancer
+from .log_groups import create_log_groups as create_log_groups_fn   # service_up's parameter hides the name
+from .log_groups import missing_log_groups
+from .plumbing import DESCRIBE_LIMITS, Pace, batches, ecs_tags, pages
+from .project_common import (POLL_SECONDS, PROJECT_TAG, OnUpdate, Say, _dry_run_note, _first_deployment, _reporter,
+                             _same_network, network_configuration, require_cluster, resource_tags)
+from .task_definitions import load_project, register_if_changed
+from .tasks import TaskRow, describe_tasks, list_task_arns, rows_for_tasks
+from .watch import DeploymentSnapshot, ServiceWatcher, describe_service, short_task_definition
+
+@dataclass
+class DeployResult:
+    cluster: str
+    service: str
+    service_arn: str
+    task_definition: str            # family:revision
+    task_definition_arn: str
+    registered: bool                # a new revision was registered
+    created: bool                   # the service was created (not updated)
+    deployment_id: str | None       # the deployment waited for
+    outcome: str                    # COMPLETED | NOT_WAITED | UNCHANGED
+    desired_count: int
+    load_balancer_dns: str | None = None
+    target_group_arn: str | None = None
+    snapshot: DeploymentSnapshot | None = None
+
+
+# ---------------------------------------------------------------------------------- deployment config
+
+def deployment_configuration(current: dict | None, max_percent: int | None, min_healthy_percent: int | None,
+                             circuit_breaker: bool, rollback: bool) -> dict:
+    """The service's deploymentConfiguration with the flags applied (unspecified values kept)."""
+    config = json.loads(json.dumps(current or {}))   # a copy: settings the flags do not name are kept
+    if max_percent is not None:
+        config["maximumPercent"] = max_percent
+    if min_healthy_percent is not None:
+        config["minimumHealthyPercent"] = min_healthy_percent
+    config["deploymentCircuitBreaker"] = {"enable": bool(circuit_breaker),
+                                          "rollback": bool(circuit_breaker and rollback)}
+    return config
+
+
+def check_deployment_flags(desired: int | None, max_percent: int | None, min_healthy_percent: int | None) -> None:
+    """ECS's own limits, checked before anything is created."""
+    if desired is not None and desired < 0:
+        raise OpsError(f"desired count {desired}: must be 0 or more")
+    if min_healthy_percent is not None and not 0 <= min_healthy_percent <= 100:
+        raise OpsError(f"--deployment-min-healthy-percent {min_healthy_percent}: must be between 0 and 100")
+    if max_percent is not None and max_percent < 100:
+        raise OpsError(f"--deployment-max-percent {max_percent}: must be at least 100 (ECS's minimum)")
+    if max_percent is not None and max_percent > 400:
+        raise OpsError(f"--deployment-max-percent {max_percent}: must be at most 400")
+    if max_percent == 100 and min_healthy_percent == 100:
+        raise OpsError("--deployment-max-percent 100 with --deployment-min-healthy-percent 100 leaves ECS no room "
+                       "to replace a task: lower the minimum or raise the maximum")
+
+
+# ---------------------------------------------------------------------------------- service up
+
+def service_up(session, cluster: str, project: str, compose_files: Sequence[str], ecs_params: str | None = None,
+               desired: int | None = None, max_percent: int | None = None, min_healthy_percent: int | None = None,
+               circuit_breaker: bool = True, rollback: bool = True, target_group_arn: str | None = None,
+               container_name: str | None = None, container_port: int | None = None,
+               create_load_balancer: bool = False, create_log_groups: bool = True, force_deployment: bool = False,
+               timeout_minutes: float = 5.0, launch_type: str = "FARGATE", tags: dict[str, str] | None = None,
+               say: Say = print, on_update: OnUpdate | None = None, task_role_arn: str | None = None,
+               deregistration_delay: int | None = None, sleep: Callable[[float], None] = time.sleep,
+               clock: Callable[[], float] = time.monotonic, poll_seconds: float = POLL_SECONDS) -> DeployResult:
+    """Create or update the project's service and wait for its deployment (see the module docstring)."""
+    started = clock()
+    ecs = session.client("ecs")
+    outer_say, say = say, _reporter(session, say)
+    spec, lb_target, network = _checked_project(
+        session, ecs, cluster, project, compose_files, ecs_params, task_role_arn, desired, max_percent,
+        min_healthy_percent, target_group_arn, container_name, container_port, create_load_balancer)
+    existing = _active_service(ecs, cluster, spec.name)
+    if create_load_balancer and existing is None:
+        cluster_ops.network_for(session, cluster)   # the load balancer goes in up's VPC: fail now if there is none
+    missing = missing_log_groups(session, spec.task_definition)
+    if missing and not create_log_groups:
+        raise OpsError(f"log group {missing[0][0]} does not exist, so the tasks could not start: drop "
+                       "--no-create-log-groups (or add awslogs-create-group: \"true\" to the logging options)")
+    owned = resource_tags(cluster, spec.name, tags)
+
+    candidates = [existing["taskDefinition"]] if existing else []
+    td, registered = register_if_changed(ecs, spec.task_definition, owned, candidates)
+    revision = short_task_definition(td["taskDefinitionArn"])
+    say(f"{'Registered task definition' if registered else 'Task definition unchanged:'} {revision}")
+    if create_log_groups:
+        create_log_groups_fn(session, spec.task_definition, owned, say)
+
+    lb = None
+    if existing is None and lb_target is not None:
+        lb = _service_load_balancer(session, cluster, spec.name, target_group_arn, lb_target, owned,
+                                    deregistration_delay, say)
+    elif existing is not None and lb_target is not None:
+        say("Load balancer settings apply when a service is created; the existing service keeps its own "
+            "(`service rm`, then `service up`, to change them).")
+
+    watcher = ServiceWatcher.starting_now(ecs, cluster, spec.name, clock=clock)
+    if existing is None:
+        service, deployment_id = _create_service(ecs, cluster, spec.name, td, desired, network, launch_type,
+                                                 deployment_configuration(None, max_percent, min_healthy_percent,
+                                                                          circuit_breaker, rollback), lb, owned)
+        say(f"Created service {spec.name} with {service['desiredCount']} task(s) of {revision}")
+        outcome_if_waited = "COMPLETED"
+    else:
+        service, deployment_id, changed = _update_service(
+            ecs, existing, td, desired, network, deployment_configuration(
+                existing.get("deploymentConfiguration"), max_percent, min_healthy_percent, circuit_breaker, rollback),
+            force_deployment, say)
+        outcome_if_waited = "COMPLETED" if changed else "UNCHANGED"
+
+    result = DeployResult(cluster=cluster, service=spec.name, service_arn=service["serviceArn"],
+                          task_definition=revision, task_definition_arn=td["taskDefinitionArn"], registered=registered,
+                          created=existing is None, deployment_id=deployment_id, outcome="NOT_WAITED",
+                          desired_count=service["desiredCount"],
+                          load_balancer_dns=lb.dns_name if lb and lb.dns_name else None,
+                          target_group_arn=lb.target_group_arn if lb else None)
+    if timeout_minutes <= 0 or dryrun.is_active(session) or deployment_id is None:
+        _dry_run_note(session, outer_say)
+        return result   # nothing to wait for (a dry run changed nothing)
+    breaker = bool(service.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {}).get("enable"))
+    snapshot = wait_for_deployment(ecs, cluster, spec.name, deployment_id, watcher, breaker=breaker,
+                                   rollback=rollback, on_update=on_update or _plain_updates(say), sleep=sleep,
+                                   clock=clock, poll_seconds=poll_seconds,
+                                   deadline=started + timeout_minutes * 60.0)
+    result.outcome, result.snapshot = outcome_if_waited, snapshot
+    say(f"Deployment {deployment_id} completed: {snapshot.running} task(s) of {revision} running"
+        + (f"; http://{lb.dns_name}:{lb.container_port}/" if lb else ""))
+    return result
+
+
+def _checked_project(session, ecs, cluster: str, project: str, compose_files: Sequence[str], ecs_params: str | None,
+                     task_role_arn: str | None, desired: int | None, max_percent: int | None,
+                     min_healthy_percent: int | None, target_group_arn: str | None, container_name: str | None,
+                     container_port: int | None, create_load_balancer: bool):
+    """The project translated and every flag checked, before the first call that creates something:
+    (project, the load balancer's (container, port) or None, the awsvpc network)."""
+    spec = load_project(project, compose_files, ecs_params, task_role_arn)
+    check_deployment_flags(desired, max_percent, min_healthy_percent)
+    lb_target = check_load_balancer_flags(spec.task_definition, target_group_arn, container_name, container_port,
+                                          create_load_balancer)
+    require_cluster(ecs, cluster)
+    return spec, lb_target, network_configuration(session, cluster, spec.params)
+
+
+def _active_service(ecs, cluster: str, name: str) -> dict | None:
+    found = describe_service(ecs, cluster, name)
+    return found if found and found.get("status") == "ACTIVE" else None
+
+
+def _service_load_balancer(session, cluster, project, target_group_arn, lb_target, tags, deregistration_delay,
+                           say) -> LoadBalancer:
+    container, port = lb_target
+    if target_group_arn:
+        return LoadBalancer("", "", target_group_arn, container, port)
+    return ensure_load_balancer(session, cluster, project, container, port, tags, deregistration_delay, say)
+
+
+def _create_service(ecs, cluster, name, td, desired, network, launch_type, config, lb, tags) -> tuple[dict, str]:
+    request = {"cluster": cluster, "serviceName": name, "taskDefinition": td["taskDefinitionArn"],
+               "desiredCount": 1 if desired is None else desired, "networkConfiguration": network,
+               "deploymentConfiguration": config, "tags": ecs_tags(tags), "propagateTags": "SERVICE",
+               "enableECSManagedTags": True}
+    if launch_type:
+        request["launchType"] = launch_type
+    if lb is not None:
+        request["loadBalancers"] = [{"targetGroupArn": lb.target_group_arn, "containerName": lb.container_name,
+                                     "containerPort": lb.container_port}]
+    service = ecs.create_service(**request)["service"]
+    return service, _first_deployment(service)
+
+
+def _update_service(ecs, existing, td, desired, network, config, force, say) -> tuple[dict, str, bool]:
+    """UpdateService with only what differs; (service, deployment to follow, whether a deployment started)."""
+    request = {"cluster": existing["clusterArn"], "service": existing["serviceName"]}
+    new_revision = existing["taskDefinition"] != td["taskDefinitionArn"]
+    if new_revision:
+        request["taskDefinition"] = td["taskDefinitionArn"]
+    if force:
+        request["forceNewDeployment"] = True
+    if desired is not None and desired != existing["desiredCount"]:
+        request["desiredCount"] = desired
+    elif desired is None and existing["desiredCount"] == 0:
+        request["desiredCount"] = 1   # ecs-cli: `service up` on a stopped service starts one task
+    if config != existing.get("deploymentConfiguration"):
+        request["deploymentConfiguration"] = config
+    if not _same_network(existing.get("networkConfiguration"), network):
+        request["networkConfiguration"] = network
+    starts_deployment = bool({"taskDefinition", "forceNewDeployment", "deploymentConfiguration",
+                              "networkConfiguration"} & request.keys())
+    if len(request) == 2:
+        say(f"Service {existing['serviceName']} is up to date ({short_task_definition(td['taskDefinitionArn'])}, "
+            f"{existing['desiredCount']} task(s)); nothing to deploy")
+        return existing, _first_deployment(existing), False
+    service = ecs.update_service(**request)["service"]
+    if new_revision:
+        say(f"Updated service {existing['serviceName']} to {short_task_definition(td['taskDefinitionArn'])}: "
+            "new tasks start, then the old ones are stopped")
+    elif force:
+        say(f"Forced a new deployment of service {existing['serviceName']}")
+    elif starts_deployment:
+        say(f"Updated service {existing['serviceName']}'s deployment settings: ECS starts a new deployment")
+    if "desiredCount" in request:
+        say(f"Desired count {existing['desiredCount']} -> {request['desiredCount']}")
+    return service, _first_deployment(service), True
+
+
+# ---------------------------------------------------------------------------------- other service verbs
+
+def service_create(session, cluster: str, project: str, compose_files: Sequence[str], ecs_params: str | None = None,
+                   max_percent: int | None = None, min_healthy_percent: int | None = None,
+                   circuit_breaker: bool = True, rollback: bool = True, target_group_arn: str | None = None,
+                   container_name: str | None = None, container_port: int | None = None,
+                   create_load_balancer: bool = False, create_log_groups: bool = True,
+                   launch_type: str = "FARGATE", tags: dict[str, str] | None = None, say: Say = print,
+                   task_role_arn: str | None = None, deregistration_delay: int | None = None) -> DeployResult:
+    """ecs-cli `compose service create`: the service with desiredCount 0 (start it with `service start`)."""
+    ecs = session.client("ecs")
+    outer_say, say = say, _reporter(session, say)
+    spec, lb_target, network = _checked_project(
+        session, ecs, cluster, project, compose_files, ecs_params, task_role_arn, None, max_percent,
+        min_healthy_percent, target_group_arn, container_name, container_port, create_load_balancer)
+    if _active_service(ecs, cluster, spec.name):
+        raise OpsError(f"service {spec.name} already exists: use `service up` to update it")
+    missing = missing_log_groups(session, spec.task_definition)
+    if missing and not create_log_groups:
+        raise OpsError(f"log group {missing[0][0]} does not exist: drop --no-create-log-groups")
+    owned = resource_tags(cluster, spec.name, tags)
+    td, registered = register_if_changed(ecs, spec.task_definition, owned)
+    if create_log_groups:
+        create_log_groups_fn(session, spec.task_definition, owned, say)
+    lb = None
+    if lb_target is not None:
+        lb = _service_load_balancer(session, cluster, spec.name, target_group_arn, lb_target, owned,
+                                    deregistration_delay, say)
+    service, deployment_id = _create_service(ecs, cluster, spec.name, td, 0, network, launch_type,
+                                             deployment_configuration(None, max_percent, min_healthy_percent,
+                                                                      circuit_breaker, rollback), lb, owned)
+    revision = short_task_definition(td["taskDefinitionArn"])
+    say(f"Created service {spec.name} ({revision}) with 0 tasks; start it with `fargate-lab compose service start`")
+    _dry_run_note(session, outer_say)
+    return DeployResult(cluster, spec.name, service["serviceArn"], revision, td["taskDefinitionArn"], registered, True,
+                        deployment_id, "NOT_WAITED", 0, lb.dns_name if lb and lb.dns_name else None,
+                        lb.target_group_arn if lb else None)
+
+
+def _existing_service(ecs, cluster: str, project: str) -> dict:
+    require_cluster(ecs, cluster)
+    service = _active_service(ecs, cluster, project)
+    if service is None:
+        raise OpsError(f"service {project} not found in cluster {cluster}: create it with "
+                       "`fargate-lab compose service up`")
+    return service
+
+
+def _set_desired(session, cluster: str, project: str, count: int | None, force: bool, timeout_minutes: float,
+                 say: Say, on_update: OnUpdate | None, sleep, clock, poll_seconds: float,
+                 max_percent: int | None = None, min_healthy_percent: int | None = None) -> DeploymentSnapshot | None:
+    started = clock()
+    ecs = session.client("ecs")
+    outer_say, say = say, _reporter(session, say)
+    check_deployment_flags(count, max_percent, min_healthy_percent)
+    service = _existing_service(ecs, cluster, project)
+    request = {"cluster": cluster, "service": project}
+    if count is not None and count != service["desiredCount"]:
+        request["desiredCount"] = count
+    if force:
+        request["forceNewDeployment"] = True
+    if max_percent is not None or min_healthy_percent is not None:
+        current = service.get("deploymentConfiguration") or {}
+        breaker = current.get("deploymentCircuitBreaker") or {}
+        config = deployment_configuration(current, max_percent, min_healthy_percent,
+                                          breaker.get("enable", False), breaker.get("rollback", False))
+        if config != current:
+            request["deploymentConfiguration"] = config
+    watcher = ServiceWatcher.starting_now(ecs, cluster, project, clock=clock)
+    if len(request) > 2:
+        service = ecs.update_service(**request)["service"]
+        if "desiredCount" in request:
+            say(f"Service {project}: desired count {request['desiredCount']}")
+    else:
+        say(f"Service {project} already has desired count {service['desiredCount']}")
+    if timeout_minutes <= 0 or dryrun.is_active(session) or _first_deployment(service) is None:
+        _dry_run_note(session, outer_say)
+        return None
+    breaker = service.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
+    snapshot = wait_for_deployment(ecs, cluster, project, _first_deployment(service), watcher,
+                                   breaker=bool(breaker.get("enable")), rollback=bool(breaker.get("rollback")),
+                                   on_update=on_update or _plain_updates(say), sleep=sleep, clock=clock,
+                                   poll_seconds=poll_seconds, deadline=started + timeout_minutes * 60.0)
+    say(f"Service {project} is steady: {snapshot.running} task(s) running")
+    return snapshot
+
+
+def service_start(session, cluster: str, project: str, force_deployment: bool = False, timeout_minutes: float = 5.0,
+                  say: Say = print, on_update: OnUpdate | None = None, sleep=time.sleep, clock=time.monotonic,
+                  poll_seconds: float = POLL_SECONDS) -> DeploymentSnapshot | None:
+    """ecs-cli `compose service start`: desired 0 -> 1; otherwise nothing (or a forced deployment)."""
+    service = _existing_service(session.client("ecs"), cluster, project)
+    count = 1 if service["desiredCount"] == 0 else None
+    return _set_desired(session, cluster, project, count, force_deployment, timeout_minutes, say, on_update,
+                        sleep, clock, poll_seconds)
+
+
+def service_stop(session, cluster: str, project: str, timeout_minutes: float = 5.0, say: Say = print,
+                 on_update: OnUpdate | None = None, sleep=time.sleep, clock=time.monotonic,
+                 poll_seconds: float = POLL_SECONDS) -> DeploymentSnapshot | None:
+    """ecs-cli `compose service stop`: desired count 0 (the service stays, with no tasks)."""
+    return _set_desired(session, cluster, project, 0, False, timeout_minutes, say, on_update, sleep, clock,
+                        poll_seconds)
+
+
+def service_scale(session, cluster: str, project: str, count: int, max_percent: int | None = None,
+                  min_healthy_percent: int | None = None, timeout_minutes: float = 5.0, say: Say = print,
+                  on_update: OnUpdate | None = None, sleep=time.sleep, clock=time.monotonic,
+                  poll_seconds: float = POLL_SECONDS) -> DeploymentSnapshot | None:
+    """ecs-cli `compose service scale N` (tasks, not instances)."""
+    return _set_desired(session, cluster, project, count, False, timeout_minutes, say, on_update, sleep, clock,
+                        poll_seconds, max_percent, min_healthy_percent)
+
+
+def service_ps(session, cluster: str, project: str, desired_status: str | None = None) -> list[TaskRow]:
+    ecs = session.client("ecs")
+    require_cluster(ecs, cluster)
+    if describe_service(ecs, cluster, project) is None:
+        raise OpsError(f"service {project} not found in cluster {cluster}: create it with "
+                       "`fargate-lab compose service up` (or pass --project-name)")
+    arns = list_task_arns(ecs, cluster, desired_status, serviceName=project)
+    return rows_for_tasks(ecs, session.client("ec2"), cluster, describe_tasks(ecs, cluster, arns))
+
+
+def service_rm(session, cluster: str, project: str, timeout_minutes: float = 15.0, say: Say = print,
+               sleep=time.sleep, clock=time.monotonic, poll_seconds: float = POLL_SECONDS) -> bool:
+    """ecs-cli `compose service rm`: DeleteService(force) and wait until its tasks are gone; False if none."""
+    ecs = session.client("ecs")
+    outer_say, say = say, _reporter(session, say)
+    require_cluster(ecs, cluster)
+    if _active_service(ecs, cluster, project) is None:
+        say(f"Service {project} does not exist in cluster {cluster}; nothing to remove")
+        delete_load_balancer(session, cluster, project, say)
+        return False
+    ecs.delete_service(cluster=cluster, service=project, force=True)
+    say(f"Deleting service {project}: its tasks are stopping")
+    pace = Pace(sleep, clock, poll_seconds)
+    deadline = pace.deadline(timeout_minutes)
+    while timeout_minutes > 0 and not dryrun.is_active(session):
+        found = describe_service(ecs, cluster, project)
+        if found is None or found["status"] == "INACTIVE":
+            say(f"Deleted service {project}")
+            break
+        if pace.past(deadline):
+            raise OpsError(f"service {project} is still {found['status']} ({found['runningCount']} tasks running); "
+                           "ECS goes on deleting it in the background")
+        pace.wait()
+    delete_load_balancer(session, cluster, project, say)
+    _dry_run_note(session, outer_say)
+    return True
+
+
+def delete_cluster_load_balancers(session, cluster: str, timeout_minutes: float = 10.0, say: Say = print,
+                                  sleep=time.sleep, clock=time.monotonic,
+                                  poll_seconds: float = POLL_SECONDS) -> list[str]:
+    """Before `down`: remove each service that has a load balancer we made, then the load balancer.
+
+    `down` deletes services and the network but knows nothing of load balancers, and an
+    ALB left in the subnets would keep the VPC from being deleted on AWS."""
+    elbv2 = session.client("elbv2")
+    projects = []
+    for page in pages(elbv2, "describe_load_balancers"):
+        arns = [lb["LoadBalancerArn"] for lb in page["LoadBalancers"]]
+        for batch in batches(arns, DESCRIBE_LIMITS["elbv2_tags"]):
+            for described in elbv2.describe_tags(ResourceArns=batch)["TagDescriptions"]:
+                tags = project_tags.as_dict(described.get("Tags"))
+                if project_tags.is_managed(tags, cluster) and tags.get(PROJECT_TAG):
+                    projects.append(tags[PROJECT_TAG])
+    for project in projects:
+        service_rm(session, cluster, project, timeout_minutes, say, sleep, clock, poll_seconds)
+    return projects
