@@ -1,4 +1,4 @@
-"""Binder's install, replayed on this machine (notebooks.md §6).
+"""Binder's install, replayed on this machine.
 
 mybinder.org builds the image with repo2docker from `binder/` alone: `pip install -r
 binder/requirements.txt`, then `binder/postBuild` from the repository root (which is $HOME), then on

@@ -1,4 +1,4 @@
-"""The rolling-deploy notebook in a real browser, as a presenter runs it (notebooks.md §5).
+"""The rolling-deploy notebook in a real browser, as a presenter runs it.
 
 JupyterLab is started from this interpreter's environment (FARGATE_LAB_MODE=virtual), Debian's
 Chromium opens notebooks/06_rolling_deploy.ipynb through Playwright, Run > Run All Cells runs it, and

@@ -5,7 +5,7 @@ assertion here is about what a boto3 client can read from the local cloud: Descr
 (deployments, counts, events), ListTasks + DescribeTasks, elbv2 DescribeTargetHealth,
 ListServiceDeployments / DescribeServiceDeployments / DescribeServiceRevisions, and botocore's own
 ``services_stable`` waiter.  Nothing reads ``cloud.engine``.  Reference:
-/work/shared/reference/ecs-behaviour.md §2, §3, §5 and ecs-2026.md.
+docs/ecs-behaviour.md §2, §3, §5 and docs/ecs-2026.md.
 
 Scenario (hypothesis-drawn): a Fargate service of N = 1..8 tasks on ``fargatelab/web:v1``,
 minimumHealthyPercent 0..100, maximumPercent 100..200, with or without an ALB target group (target
@@ -796,7 +796,7 @@ def test_a_breaker_rollback_takes_time_and_shows_failed(image):
     cloud time, some DescribeServices must show a deployment FAILED before the rollback deployment is
     COMPLETED, and the rollback itself (re-launching v1 tasks, waiting for their targets, draining the
     failed ones) cannot take "no time": from the "deployment failed" event to the rollback's
-    "deployment completed" event at least 30 s (a 2026 public record shows 79 s, ecs-behaviour §3.3)."""
+    "deployment completed" event at least 30 s (a 2026 public record shows 79 s, docs/ecs-behaviour.md §3.3)."""
     with Lab(0, load_balancer=True, deregistration_delay=30) as lab:
         lab.create_service(2, breaker=True, rollback=True)
         assert lab.wait_stable()
@@ -832,7 +832,7 @@ def test_back_to_back_updates_ending_in_a_crash_roll_back_to_the_last_completed_
     """(d) "a rollback that never ends".  No LB, defaults, breaker + rollback: UpdateService to v2 right
     after services_stable, and at once (v2 still rolling out) to :crash.
 
-    Which deployment can the breaker roll back to?  Only a COMPLETED one (§3.4, ecs-2026 §1.4: "the most
+    Which deployment can the breaker roll back to?  Only a COMPLETED one (§3.4, docs/ecs-2026.md §1.4: "the most
     recent deployment that is in a COMPLETED state"; v2 never completed).  So what AWS does depends on
     whether the client saw v1's deployment COMPLETED when it made the updates:
       - it was COMPLETED → the crash deployment turns FAILED, v1's deployment goes back to IN_PROGRESS and

@@ -1,6 +1,6 @@
 """ECS deployment features of 2025-26, through plain boto3: the configurable circuit breaker
 (thresholdConfiguration, resetOnHealthyTask), StopServiceDeployment with ROLLBACK, and the
-per-revision counts of service deployments, and early success criteria (ecs-2026.md §1.1, §1.4, §1.5,
+per-revision counts of service deployments, and early success criteria (docs/ecs-2026.md §1.1, §1.4, §1.5,
 §1.7; the model's DeploymentEarlySuccessCriteria)."""
 from __future__ import annotations
 

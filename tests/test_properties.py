@@ -11,7 +11,7 @@ examples give the task definitions a container healthCheck, half put the service
 target group (the OfflineSubstrate accepts any target group: 30 s checks, 300 s deregistration
 delay, so stopped tasks sit in DEACTIVATING for 300 s).  A clock observer
 (``engine.clock.observers``) checks invariants 1-6 after EVERY clock event; the outcome (7) is
-checked at the end.  Reference: /work/shared/reference/ecs-behaviour.md sections 2 and 3.
+checked at the end.  Reference: docs/ecs-behaviour.md sections 2 and 3.
 
 Notation: N = desiredCount (1..12), min = minimumHealthyPercent (0..100),
 max = maximumPercent (100..200), lo = ceil(N*min/100), hi = floor(N*max/100),
@@ -78,7 +78,7 @@ Invariants, after every clock event:
       service emitted "(service web) was unable to stop or start tasks during a deployment
       because of the service deployment configuration. Update the minimumHealthyPercent or
       maximumPercent value and try again."  Deadlocked with kills: since November 2025 a killed
-      v1 task is replaced on v1 (ecs-2026.md §1.6), so the slot it frees does not go to the new
+      v1 task is replaced on v1 (docs/ecs-2026.md §1.6), so the slot it frees does not go to the new
       deployment: that event was emitted (or the rollout got through: stable on the new one).  The
       breaker never trips on a good image.
    b. bad image, breaker enabled, not deadlocked: the new deployment turns

@@ -228,7 +228,7 @@ def shown(done: subprocess.CompletedProcess) -> str:
 #    (open), reported against AWS.  The only fail-fast signal left is (1): AWS's throttle event
 #    "(service S) is unable to consistently start tasks successfully.", which AWS logs for tasks that go
 #    PENDING -> STOPPED (an image that cannot be pulled), not for a container that crashes after RUNNING
-#    (ecs-behaviour.md 4.2).  And (1) only works when event createdAt values are wall-clock times.
+#    (docs/ecs-behaviour.md 4.2).  And (1) only works when event createdAt values are wall-clock times.
 
 def ecs_deploy(served: Served, *args: str, timeout: float = 120) -> tuple[subprocess.CompletedProcess, float]:
     ecs = BIN / "ecs"

@@ -1,7 +1,7 @@
 """Size: the service scheduler launches in bounded batches, and a task's ENI and target
 registration look the same from EC2 and ELBv2 whichever way the substrate reaches moto.
 
-Batches follow the documented quota (ecs-behaviour.md §2.4, §8): "The service scheduler can
+Batches follow the documented quota (docs/ecs-behaviour.md §2.4, §8): "The service scheduler can
 provision up to 500 tasks for Fargate ... per service per minute".  Stated here from outside:
 what boto3 reads (RUNNING counts, task createdAt, the "has started N tasks" events) on the
 virtual clock.  No wall-clock limits: speed lives in bench/.

@@ -1,6 +1,6 @@
 """The talk's deploy: a 4-task service behind a load balancer rolls from v1 to v2.
 
-The sampled timeline must have the shape of ecs-behaviour.md §2.4: ramp to 8
+The sampled timeline must have the shape of docs/ecs-behaviour.md §2.4: ramp to 8
 tasks, a plateau until the new targets are healthy, the old tasks draining for
 the deregistration delay (two deployments all the while), then back to 4 with one.
 """

@@ -213,7 +213,7 @@ def test_explainer_for_4_tasks_min_50_max_200_stops_2_starts_4_stops_2():
 
 
 @pytest.mark.parametrize("desired, minimum, maximum, batches", [
-    (4, 100, 200, ["start 4", "stop 4"]),              # the defaults: all new first (Fargate, §2.4)
+    (4, 100, 200, ["start 4", "stop 4"]),              # the defaults: all new first (Fargate, docs/ecs-behaviour.md §2.4)
     (6, 50, 100, ["stop 3", "start 3", "stop 3", "start 3"]),
     (6, 50, 200, ["stop 3", "start 6", "stop 3"]),     # "with enough room: stop 3, start 6, stop 3"
     (1, 0, 100, ["stop 1", "start 1"]),                # downtime

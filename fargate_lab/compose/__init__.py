@@ -7,7 +7,7 @@
     network = params.network_configuration(subnets=[...])   # for CreateService / RunTask
 
 As with ecs-cli, one compose project becomes ONE task definition: every service is a
-container of the same task (reference ecs-cli.md §2).  This module only *translates*:
+container of the same task (ecs-cli v1.21's compose translation, github.com/aws/amazon-ecs-cli).  This module only *translates*:
 it registers nothing and calls no AWS API, so a translation that fails leaves nothing
 registered, by construction.
 

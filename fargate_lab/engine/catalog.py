@@ -7,7 +7,7 @@ the repository with any tag (`repo:*`), then glob patterns, then the default (a
 healthy long-running server).  ECR references are checked against the registry
 by the engine before the catalog is asked (an absent image cannot be pulled).
 
-Timings are "realistic" by default (inside the ranges of ecs-behaviour.md §1.5,
+Timings are "realistic" by default (inside the ranges of docs/ecs-behaviour.md §1.5,
 with ±20 % seeded jitter applied by the engine).
 """
 from __future__ import annotations

@@ -5,7 +5,7 @@ breaker and writes the service's events.
 scheduler tick).  It snapshots the service, asks the deployment's strategy (`strategies`, rolling:
 the pure `scheduler.plan`) what to do, carries the plan out through the task lifecycle, then
 settles deployment and steady-state bookkeeping (`DeploymentBook`).  Strings follow
-ecs-behaviour.md §2.7 and §3.4.
+docs/ecs-behaviour.md §2.7 and §3.4.
 
 The task lifecycle reaches it only through the `TaskListener` calls (`task_touched`,
 `task_running`, `task_failed`, `task_health_failed`, `service_event`).
@@ -128,7 +128,7 @@ class ServiceController:
     def _launch_budget(self, service: Service) -> int:
         """Tasks the scheduler may still start for `service` now: at most
         `service_launches_per_window` in any `launch_window` seconds (500 a minute on Fargate,
-        ecs-behaviour.md §2.4), whatever the desired count."""
+        docs/ecs-behaviour.md §2.4), whatever the desired count."""
         log = self._launch_log(service)
         expired = self.rt.clock.now() - self.rt.timing.launch_window
         while log and log[0][0] <= expired:

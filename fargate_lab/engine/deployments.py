@@ -2,7 +2,7 @@
 deployments as they are opened, superseded, completed, failed and rolled back.
 
 No clock, no events and no scheduling here: the service controller decides *when*; this says
-what each record then looks like (strings per ecs-behaviour.md §2.7 and §3.4)."""
+what each record then looks like (strings per docs/ecs-behaviour.md §2.7 and §3.4)."""
 from __future__ import annotations
 
 from .ids import IdSource
@@ -97,7 +97,7 @@ class DeploymentBook:
 
     @staticmethod
     def rollback_target(service: Service, dep: Deployment) -> Deployment | None:
-        """The most recent COMPLETED deployment other than `dep` (a rollback needs one, §3.4)."""
+        """The most recent COMPLETED deployment other than `dep` (a rollback needs one, docs/ecs-behaviour.md §3.4)."""
         done = [d for d in service.history if d is not dep and d.rollout_state == RolloutState.COMPLETED]
         return max(done, key=lambda d: d.completed_at) if done else None
 

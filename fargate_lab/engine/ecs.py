@@ -3,7 +3,7 @@ book and the API handlers (`api/`, one module per resource).  `Engine.call(regio
 params)` returns the response dict or raises `EcsError` with AWS's code and message.
 
 Every check runs before anything is created, so a refused call leaves nothing behind.  Messages
-are AWS's own where known (ecs-behaviour.md §6).
+are AWS's own where known (docs/ecs-behaviour.md §6).
 """
 from __future__ import annotations
 

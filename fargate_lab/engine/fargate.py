@@ -1,6 +1,6 @@
 """Fargate task sizes (Linux): the valid task-level cpu/memory pairs.
 
-Source: ecs-behaviour.md §7.1 (74 valid pairs; 8 and 16 vCPU step by 4 and 8 GiB).
+Source: docs/ecs-behaviour.md §7.1 (74 valid pairs; 8 and 16 vCPU step by 4 and 8 GiB).
 """
 from __future__ import annotations
 

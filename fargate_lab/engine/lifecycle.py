@@ -1,5 +1,5 @@
 """A task's life: PROVISIONING → PENDING → ACTIVATING → RUNNING → DEACTIVATING →
-STOPPING → DEPROVISIONING → STOPPED (ecs-behaviour.md §1), driven by clock events.
+STOPPING → DEPROVISIONING → STOPPED (docs/ecs-behaviour.md §1), driven by clock events.
 
 Every step is a callback scheduled on the clock.  A step that finds the task
 already on its way out does nothing, so a stop can overtake a start at any time.
@@ -240,7 +240,7 @@ class TaskLifecycle:
         return out
 
     def healthy_for_deployment(self, task: Task) -> bool:
-        """Counts towards minimumHealthyPercent (ecs-behaviour.md §2.2)."""
+        """Counts towards minimumHealthyPercent (docs/ecs-behaviour.md §2.2)."""
         if task.last_status != TaskStatus.RUNNING or task.stopping:
             return False
         checked = task.checked_containers
@@ -294,7 +294,7 @@ class TaskLifecycle:
                                       "has begun draining connections on 1 tasks.")
             self._later(delay, lambda: self._stopping(task))
         elif task.last_status == TaskStatus.RUNNING:
-            # AWS's StopTask answer still says RUNNING, with desiredStatus STOPPED (§1.1)
+            # AWS's StopTask answer still says RUNNING, with desiredStatus STOPPED (docs/ecs-behaviour.md §1.1)
             self._later(1.0, lambda: self._stopping(task))
         else:
             self._stopping(task)

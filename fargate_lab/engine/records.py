@@ -36,7 +36,7 @@ from .substrate import NetworkInterface
 
 PENDING_STATES = (TaskStatus.PROVISIONING, TaskStatus.PENDING, TaskStatus.ACTIVATING)
 # Task lastStatus / desiredStatus / healthStatus and deployment status values the
-# engine may emit (the model types them as plain strings): see ecs-behaviour.md §1.1.
+# engine may emit (the model types them as plain strings): see docs/ecs-behaviour.md §1.1.
 TASK_LAST_STATUSES = tuple(s.value for s in TaskStatus)
 TASK_DESIRED_STATUSES = (TaskStatus.RUNNING.value, TaskStatus.STOPPED.value)
 CONTAINER_STATUSES = tuple(s.value for s in ContainerStatus)
@@ -188,7 +188,7 @@ class Task:
     subnet_id: str | None = None
     availability_zone: str | None = None
     attachment_id: str = ""
-    # status: what DescribeTasks shows (version moves on every change, §1.2)
+    # status: what DescribeTasks shows (version moves on every change, docs/ecs-behaviour.md §1.2)
     last_status: TaskStatus = TaskStatus.PROVISIONING
     desired_status: TaskStatus = TaskStatus.RUNNING
     version: int = 1

@@ -3,7 +3,7 @@
 Given a service's desired count, its deployment limits and the tasks it has,
 `plan()` says which tasks to stop and how many new tasks to start.  No clock, no
 I/O: the engine feeds it a snapshot and carries the plan out, so the maths of a
-rolling deployment can be read and tested on its own (ecs-behaviour.md §2.1–2.4).
+rolling deployment can be read and tested on its own (docs/ecs-behaviour.md §2.1–2.4).
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class TaskView:
     id: str
     deployment: str          # the deployment that started it (its startedBy)
     running: bool            # lastStatus RUNNING (else still starting)
-    healthy: bool            # counts towards minimumHealthyPercent (§2.2)
+    healthy: bool            # counts towards minimumHealthyPercent (docs/ecs-behaviour.md §2.2)
     az: str = ""
     failing: bool = False    # a health check has failed: unhealthy, not merely "not yet counted"
 
@@ -60,11 +60,11 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
     leave the previous tasks alone.  `keep` says how many tasks each older
     deployment still has a claim to: since November 2025 a task of an older
     revision that dies or turns unhealthy during a rollout is replaced on its own
-    revision (ecs-2026.md §1.6), within the same limits.
+    revision (docs/ecs-2026.md §1.6), within the same limits.
 
     `budget` caps the tasks this step starts (replacements first, then new ones): the
     service scheduler launches in batches, at most 500 Fargate tasks per service per
-    minute (ecs-behaviour.md §2.4), so no desired count makes one step unbounded.  What
+    minute (docs/ecs-behaviour.md §2.4), so no desired count makes one step unbounded.  What
     the limits allow beyond it is `held` for a later step, and is not a deadlock.
     """
     low, high = limits(desired, minimum_healthy_percent, maximum_percent)
@@ -128,7 +128,7 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
 
 
 def circuit_breaker_threshold(desired: int, breaker: dict | None = None) -> int:
-    """Failures that trip the breaker (ecs-behaviour.md §3.2; the July 2026 settings from the
+    """Failures that trip the breaker (docs/ecs-behaviour.md §3.2; the July 2026 settings from the
     model's ThresholdConfiguration).  Percent types multiply `value` by the latest desired
     count; BOUNDED_PERCENT (the default, 50) is then held within 3..200, COUNT is `value` as is."""
     threshold = (breaker or {}).get("thresholdConfiguration") or {}

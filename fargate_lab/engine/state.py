@@ -9,7 +9,7 @@ from .records import Cluster, TaskDefinition
 
 @dataclass(frozen=True)
 class Quotas:
-    """ECS's quotas on what requests can make the engine keep (ecs-behaviour §8), so that no series of
+    """ECS's quotas on what requests can make the engine keep (docs/ecs-behaviour.md §8), so that no series of
     requests grows it without bound.  Per-request limits (counts, list lengths) are the wire's."""
     clusters_per_region: int = 10_000
     services_per_cluster: int = 5_000

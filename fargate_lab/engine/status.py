@@ -20,7 +20,7 @@ else:   # requires-python is >= 3.10
 
 
 class TaskStatus(StrEnum):
-    """A task's lastStatus (ecs-behaviour.md §1); desiredStatus is RUNNING or STOPPED."""
+    """A task's lastStatus (docs/ecs-behaviour.md §1); desiredStatus is RUNNING or STOPPED."""
     PROVISIONING = "PROVISIONING"
     PENDING = "PENDING"
     ACTIVATING = "ACTIVATING"

@@ -1,4 +1,4 @@
-"""How long things take.  "realistic" follows ecs-behaviour.md §1.5 (fitted ranges);
+"""How long things take.  "realistic" follows docs/ecs-behaviour.md §1.5 (fitted ranges);
 "fast" is the same shape ten times quicker, for demos that must fit in seconds."""
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ class Timing:
     scheduler_reaction: float = 1.0                       # service scheduler tick after a change
     deployment_start: tuple[float, float] = (4.0, 11.0)  # UpdateService -> first task created
     # breaker trip -> rollback COMPLETED at the earliest; fitted around the one public 2026
-    # record (79 s, ecs-behaviour.md §3.3), so a client polling every 5-15 s sees FAILED
+    # record (79 s, docs/ecs-behaviour.md §3.3), so a client polling every 5-15 s sees FAILED
     rollback_settle: tuple[float, float] = (65.0, 90.0)
     stopped_task_visible: float = 3600.0                  # then DescribeTasks says MISSING
     no_check_health_delay: float = 40.0                   # the 40 s rule (no LB, no health check)
-    target_checks_to_healthy: int = 1                     # ALB: passing checks before healthy (§2.3)
+    target_checks_to_healthy: int = 1                     # ALB: passing checks before healthy (docs/ecs-behaviour.md §2.3)
     # The service scheduler starts at most this many Fargate tasks per service in any
-    # `launch_window` seconds (ecs-behaviour.md §2.4 and §8: 500 per service per minute).
+    # `launch_window` seconds (docs/ecs-behaviour.md §2.4 and §8: 500 per service per minute).
     service_launches_per_window: int = 500
     launch_window: float = 60.0
     scale: float = 1.0                                    # multiplies image pull/start times too

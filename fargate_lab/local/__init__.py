@@ -277,7 +277,16 @@ def start(seed: int = 0, clock: str = "virtual", speed: float = 1.0, region: str
             raise
         _current = made
     boto3.DEFAULT_SESSION = None  # the next boto3.client() builds a session with the handlers
+    _lend_sleep_to_ops()
     return made
+
+
+def _lend_sleep_to_ops() -> None:
+    """The ops layer uses nothing but a boto3 session; its waits with no `sleep=` of their own (the
+    network stack's) sleep with what is lent here: `sleep` below, cloud time while a cloud runs and
+    the wall clock's once it stops, so it is lent once and never taken back."""
+    from ..ops import plumbing   # here, not at the top: the ops layer is not needed to run a cloud
+    plumbing.lend_sleep(sleep)
 
 
 def stop() -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from .sampling import Sample, ServiceEvent, TaskState
 
-# The task lifecycle in order (ecs-behaviour.md §1.1).
+# The task lifecycle in order (docs/ecs-behaviour.md §1.1).
 TASK_STATES = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING",
                "DEPROVISIONING", "STOPPED")
 # A deployment that started shortly before the first sample still gets its "started" marker.
@@ -69,7 +69,7 @@ def events_of(samples: list[Sample]) -> list[ServiceEvent]:
 
 
 def classify_event(message: str) -> str | None:
-    """Which milestone a service event marks, from its exact ECS wording (ecs-behaviour.md §2.7)."""
+    """Which milestone a service event marks, from its exact ECS wording (docs/ecs-behaviour.md §2.7)."""
     if message.endswith("deployment completed."):
         return "completed"
     if "deployment failed" in message:
@@ -134,7 +134,7 @@ def task_histories(samples: list[Sample]) -> list[TaskHistory]:
 
 
 def task_phases(history: TaskHistory, end: float) -> list[Phase]:
-    """The task's states as time spans, from its timestamps (ecs-behaviour.md §1.2).
+    """The task's states as time spans, from its timestamps (docs/ecs-behaviour.md §1.2).
 
     The API has no timestamp for the DEACTIVATING -> STOPPING step, so the samples
     decide it: DEACTIVATING (deregistering from the load balancer) appears only if it

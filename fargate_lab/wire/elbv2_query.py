@@ -1,7 +1,7 @@
 """ELBv2 DescribeTargetHealth, answered from the engine (query protocol, XML).
 
 moto serves every other ELBv2 call, but in moto a registered target is healthy
-at once and a deregistered one vanishes (local-backend.md §1.4).  Here targets
+at once and a deregistered one vanishes (moto/elbv2/models.py, FakeTargetGroup.health_for).  Here targets
 the engine placed report `initial` → `healthy`/`unhealthy`, and `draining` for
 the deregistration delay; targets somebody else registered keep moto's answer.
 """

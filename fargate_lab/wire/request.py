@@ -3,7 +3,7 @@
 `parse(operation, body)` returns the parameters the engine may trust, or raises `BadRequest`
 with the error AWS gives for that mistake.  Everything structural comes from botocore's
 model (members, required, types, enums, min/max); only ECS's documented quotas are listed
-here (ecs-behaviour.md §8 and the model's own documentation text).
+here (docs/ecs-behaviour.md §8 and the model's own documentation text).
 
 Which error, and why (evidence in the README's "Known differences"):
 - a body that is not JSON, not an object, or a member of the wrong JSON type: the protocol's
@@ -32,7 +32,7 @@ SERIALIZATION = "SerializationException"
 INVALID = "InvalidParameterException"
 CODE_BY_OPERATION = {"RegisterTaskDefinition": "ClientException"}
 
-# The largest ECS request is a task definition, which AWS caps at 64 KiB (§8); 1 MiB leaves
+# The largest ECS request is a task definition, which AWS caps at 64 KiB (docs/ecs-behaviour.md §8); 1 MiB leaves
 # 16 times that for tags and overrides, and bounds what one request can make us read.
 MAX_BODY = 1 << 20
 MAX_DEPTH = 64   # ECS's deepest input shape is 9 levels; deeper JSON is junk, refused before parsing

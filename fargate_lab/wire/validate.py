@@ -3,7 +3,7 @@
 botocore's parser keeps whatever it is given (a misspelt member is dropped in
 silence, a wrong enum passes through), so the local cloud checks its own output
 with botocore's `ParamValidator` plus the enum and vocabulary checks it lacks
-(local-backend.md §2.4).  Used by the test suite on every response, and at run
+(botocore/validate.py checks types, required members and ranges, not enums).  Used by the test suite on every response, and at run
 time when FARGATE_LAB_STRICT=1.
 """
 from __future__ import annotations

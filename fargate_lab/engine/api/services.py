@@ -179,7 +179,7 @@ class ServiceApi(ResourceApi):
         if p.get("desiredCount") is not None:
             if spec.desired_count and p["desiredCount"] > spec.desired_count:
                 # Since November 2025 a scale-out during a rollout applies to both revisions
-                # (ecs-2026.md §1.6): each older revision's claim grows in proportion.
+                # (docs/ecs-2026.md §1.6): each older revision's claim grows in proportion.
                 for older in service.deployments[1:]:
                     older.book.keep = math.ceil(older.book.keep * p["desiredCount"] / spec.desired_count)
             spec.desired_count = p["desiredCount"]
