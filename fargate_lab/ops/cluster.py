@@ -6,12 +6,24 @@ nine network resources plus a security group open on one port (ecs-cli left that
 the user, and every tutorial then had to explain it).  Everything made carries the
 ownership tags of `tags.py`, and `down` removes only what carries them.
 
-The same code runs on AWS and on the local cloud.  Where moto's CloudFormation falls
-short (local-backend reference §1.8) the gap is closed through the EC2 API, guarded by a
-check, so on AWS the extra steps find nothing to do:
-- SubnetRouteTableAssociation and MapPublicIpOnLaunch do not materialise: `up` makes them.
+The same code runs on AWS and on the local cloud, through the boto3 session given and
+nothing else (it does not import `fargate_lab.local`).  Where the local cloud (moto's
+CloudFormation, local-backend reference §1.8) needs something AWS does not, this is where
+it went, and why:
+- Waiting for the stack sleeps with `plumbing.cloud_sleep`: `time.sleep`, unless the
+  in-process local cloud lent its own sleep on `local.start()` (`fargate_lab/local/__init__.py`),
+  so that its virtual clock moves while `up` waits.  On AWS, and against a `local serve`
+  server, nothing is lent and the wait is the wall clock's.
+- SubnetRouteTableAssociation and MapPublicIpOnLaunch do not materialise: `up` makes them
+  (`_fill_moto_gaps`), detecting the gap only from what EC2 answers (no association, the
+  attribute off), so on AWS the check finds nothing to do.  It stays here rather than in
+  `local/`: a `local serve` server answers CloudFormation in its own process, where no hook
+  of the client's runs, and the calls a run makes stay what they were.
+- `Fn::GetAZs` cannot be resolved by moto: the template names two zones found with
+  DescribeAvailabilityZones, a plain template on AWS too (`_availability_zones`).
 - delete_stack raises DependencyViolation and leaves the VPC behind: `down` deletes the
-  tagged leftovers itself, in dependency order (on AWS the same path handles DELETE_FAILED).
+  tagged leftovers itself, in dependency order (on AWS the same path handles DELETE_FAILED),
+  finding the VPC by its tags once the stack is gone (`_network_from_tags`).
 """
 from __future__ import annotations
 
@@ -22,11 +34,11 @@ from typing import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, WaiterError
 
-from .. import local
 from . import dryrun
 from .config import check_cluster
 from .errors import OpsError, error_code, error_text
-from .plumbing import DESCRIBE_LIMITS, batches, describe_clusters, describe_tasks, name_of, paged, tag_dict
+from .plumbing import (DESCRIBE_LIMITS, batches, cloud_sleep, describe_clusters, describe_tasks, name_of, paged,
+                       tag_dict)
 from .tags import check_user_tags, ec2_filters, for_cfn, for_ecs, for_iam, is_managed
 
 STACK_PREFIX = "amazon-ecs-cli-setup-"   # ecs-cli's name, so its tutorials' commands still find the stack
@@ -455,7 +467,7 @@ def _wait_for_stack(cfn, name: str, expected: int | None, report: _Report) -> No
         if waited >= STACK_TIMEOUT_SECONDS:
             raise OpsError(f"stack {name} was not ready after {waited // 60} minutes; see its events with "
                            f"`aws cloudformation describe-stack-events --stack-name {name}`")
-        local.sleep(POLL_SECONDS)   # cloud time on the in-process local cloud, wall time elsewhere
+        cloud_sleep(POLL_SECONDS)   # cloud time on the in-process local cloud, wall time elsewhere
         waited += POLL_SECONDS
 
 

@@ -8,6 +8,7 @@
     tag_dict(any AWS tag shape) -> {"k": "v"}
     name_of("arn:aws:ecs:...:service/lab/web") -> "web"
     pace = Pace(sleep, clock, poll_seconds); deadline = pace.deadline(minutes); pace.wait()
+    cloud_sleep(5)   # a loop with no sleep= of its own: the local cloud's when it lent one, else time.sleep
 
 Only what it is given (clients, callables) is used: nothing here knows which cloud answers.
 """
@@ -111,3 +112,21 @@ class Pace:
 
     def wait(self) -> None:
         self.sleep(self.seconds)
+
+
+_lent_sleep: Callable[[float], None] | None = None
+
+
+def lend_sleep(sleep: Callable[[float], None]) -> None:
+    """Make `cloud_sleep` call `sleep`.  The in-process local cloud lends its own on `local.start()`
+    (its virtual clock moves only when asked), so the ops layer never imports it."""
+    global _lent_sleep
+    _lent_sleep = sleep
+
+
+def cloud_sleep(seconds: float) -> None:
+    """Sleep in cloud time: the lent sleep, else the wall clock's (AWS, a `local serve` server)."""
+    if _lent_sleep is None:
+        time.sleep(seconds)
+    else:
+        _lent_sleep(seconds)
