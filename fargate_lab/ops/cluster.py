@@ -8,7 +8,7 @@ ownership tags of `tags.py`, and `down` removes only what carries them.
 
 The same code runs on AWS and on the local cloud, through the boto3 session given and
 nothing else (it does not import `fargate_lab.local`).  Where the local cloud (moto's
-CloudFormation, local-backend reference §1.8) needs something AWS does not, this is where
+CloudFormation) needs something AWS does not, this is where
 it went, and why:
 - Waiting for the stack sleeps with `plumbing.cloud_sleep`: `time.sleep`, unless the
   in-process local cloud lent its own sleep on `local.start()` (`fargate_lab/local/__init__.py`),

@@ -5,7 +5,7 @@
 
 Prices come from `fargate_lab/data/fargate_prices.json`, a dated table that says
 where each number came from: prices change, so the output always shows the date.
-Billing is per second with a one-minute minimum per task (ecs-behaviour.md §7.2),
+Billing is per second with a one-minute minimum per task (docs/ecs-behaviour.md §7.2),
 so a 10-second task is billed as 60 seconds.
 """
 from __future__ import annotations

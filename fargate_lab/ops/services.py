@@ -3,7 +3,7 @@
     result = service_up(session, "default", "my-application", ["docker-compose.yml"], "ecs-params.yml")
     result.deployment_id, result.task_definition      # ecs-svc/..., my-application:3
 
-What ecs-cli did (ecs-cli.md §1.5-1.6), with its gaps closed:
+What ecs-cli's `compose service up|create|start|scale|rm` did, with its gaps closed:
 
 * the task definition is registered only when it differs from the service's current
   revision or the family's latest ACTIVE one, compared on the server (ecs-cli kept a

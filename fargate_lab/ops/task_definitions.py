@@ -120,8 +120,8 @@ def register_if_changed(ecs, request: dict, tags: dict[str, str], candidates: Se
     """(task definition, True if newly registered).
 
     Reuses an ACTIVE revision identical to `request`: the candidates first (e.g. the
-    service's current revision), then the family's latest few (ecs-cli.md §2.7; ecs-cli
-    kept a per-machine cache instead, so another machine registered again)."""
+    service's current revision), then the family's latest few (ecs-cli's RegisterTaskDefinitionIfNeeded in
+    clients/aws/ecs/client.go kept a per-machine cache instead, so another machine registered again)."""
     checked = set()
     for reference in [*candidates, *_recent_revisions(ecs, request["family"])]:
         if reference in checked:

@@ -222,7 +222,7 @@ def snapshot_renderable(snapshot: DeploymentSnapshot, events_shown: int = EVENTS
 
 
 def _looks_bad(message: str) -> bool:
-    # Copilot's filter for failure events (ecs-cli.md §4.1)
+    # AWS Copilot's filter for failure events (aws/copilot-cli)
     words = ("fail", "unhealthy", "error", "unable", "missing", "rolling back")
     return any(w in message.lower() for w in words)
 
