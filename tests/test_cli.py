@@ -162,6 +162,19 @@ def test_unchanged_files_deploy_nothing(cli, project):
     assert len(revisions) == 1
 
 
+def test_a_dry_run_of_a_load_balanced_service_up_makes_nothing(cli, project):
+    """--create-load-balancer under --dry-run: the calls are printed, nothing is made, no traceback."""
+    done = cli("--dry-run", "compose", "--project-name", "dry-lb", "service", "up", "--create-load-balancer",
+               "--container-name", "web", "--container-port", "80", cwd=project, ok=False)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
+    assert "would call elbv2.CreateLoadBalancer(" in done.stdout
+    assert "would call elbv2.CreateTargetGroup(" in done.stdout
+    elbv2 = boto3.client("elbv2", region_name=REGION)
+    assert elbv2.describe_load_balancers()["LoadBalancers"] == []
+    assert elbv2.describe_target_groups()["TargetGroups"] == []
+    assert ecs().describe_services(cluster="default", services=["dry-lb"])["services"] == []
+
+
 def test_ps_logs_and_scale(cli, project):
     ps = cli("ps")
     header, *rows = ps.stdout.strip().splitlines()

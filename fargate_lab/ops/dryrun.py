@@ -69,7 +69,7 @@ def _short_circuit(say):
         service = model.service_model.service_name
         say(f"would call {format_call(service, model.name, context.get(PARAMS_KEY, {}))}")
         http = AWSResponse("https://dry-run.invalid/", 200, {}, _EmptyBody())
-        body = placeholder(model.output_shape)
+        body = placeholder(model.output_shape, made=model.name.startswith("Create"))
         body["ResponseMetadata"] = {"RequestId": PLACEHOLDER, "HTTPStatusCode": 200, "HTTPHeaders": {},
                                     "RetryAttempts": 0}
         return http, body
@@ -131,16 +131,22 @@ def _clip(value: Any) -> Any:
 
 
 # -- placeholder responses ------------------------------------------------------------
-def placeholder(shape, depth: int = 0) -> Any:
-    """A value of the operation's output shape: structures filled in, lists empty, ids 'dry-run'."""
+def placeholder(shape, depth: int = 0, made: bool = False) -> Any:
+    """A value of the operation's output shape: structures filled in, lists empty, ids 'dry-run'.
+
+    `made`: the answer of a Create* call, whose top-level lists (CreateLoadBalancer's
+    LoadBalancers, CreateTargetGroup's TargetGroups) hold the one thing made, as on AWS."""
     if shape is None:
         return {}
     kind = shape.type_name
     if kind == "structure":
         if depth >= PLACEHOLDER_DEPTH:
             return {}
-        return {name: placeholder(member, depth + 1) for name, member in shape.members.items()}
+        return {name: placeholder(member, depth + 1, made=made and depth == 0)
+                for name, member in shape.members.items()}
     if kind == "list":
+        if made and shape.member.type_name == "structure":
+            return [placeholder(shape.member, depth + 1)]
         return []
     if kind == "map":
         return {}

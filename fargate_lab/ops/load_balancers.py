@@ -102,7 +102,8 @@ def ensure_load_balancer(session, cluster: str, project: str, container_name: st
     network = cluster_ops.network_for(session, cluster)
     name = _elb_name(cluster, project)
     lb = find_load_balancer(session, cluster, project)
-    if lb is None:
+    made = lb is None
+    if made:
         lb = elbv2.create_load_balancer(Name=name, Subnets=list(network.subnet_ids),
                                         SecurityGroups=list(network.security_group_ids), Scheme="internet-facing",
                                         Type="application", Tags=key_value_tags(tags))["LoadBalancers"][0]
@@ -111,7 +112,8 @@ def ensure_load_balancer(session, cluster: str, project: str, container_name: st
     if deregistration_delay is not None:
         elbv2.modify_target_group_attributes(TargetGroupArn=target_group, Attributes=[
             {"Key": "deregistration_delay.timeout_seconds", "Value": str(int(deregistration_delay))}])
-    listeners = elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
+    # a load balancer made just now has no listener (and under --dry-run it does not exist to ask)
+    listeners = [] if made else elbv2.describe_listeners(LoadBalancerArn=lb["LoadBalancerArn"])["Listeners"]
     if not any(listener["Port"] == container_port for listener in listeners):
         elbv2.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=container_port,
                               DefaultActions=[{"Type": "forward", "TargetGroupArn": target_group}],
