@@ -83,8 +83,7 @@ Regression tests (explicit scenarios) follow the properties, plus the real-clock
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -223,7 +222,7 @@ class Lab:
                     {"Key": "deregistration_delay.timeout_seconds", "Value": str(deregistration_delay)}])
 
     # context manager: the cloud is always stopped, and shape violations fail the test
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -643,7 +642,7 @@ class Run:
                 and svc["runningCount"] == self.desired and svc["pendingCount"] == 0)
 
     def check_outcome(self) -> None:
-        sc, lab, obs = self.sc, self.lab, self.obs
+        lab, obs = self.lab, self.obs
         # 4. every trip of the breaker with rollback was observable as FAILED
         records = lab.service_deployments()
         newest = max(records, key=lambda r: r["createdAt"])

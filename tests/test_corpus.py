@@ -455,7 +455,7 @@ class Replay:
 
     def op_DescribeServiceRevisions(self, req, resp):
         cluster, arn = self._deployed_service()
-        svc = self.ecs.describe_services(cluster=cluster, services=[arn])["services"][0]
+        self.ecs.describe_services(cluster=cluster, services=[arn])   # as the recorded client did first
         deps = self.ecs.list_service_deployments(cluster=cluster, service=arn)["serviceDeployments"]
         return self.ecs.describe_service_revisions(serviceRevisionArns=[deps[0]["targetServiceRevisionArn"]])
 

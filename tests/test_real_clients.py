@@ -300,7 +300,7 @@ def test_ecs_deploy_fails_fast_on_the_unable_to_start_event(servers, speed):
         "\n".join(f"{at}  {message}" for at, message in events)
     assert any("is unable to consistently start tasks successfully." in m for _, m in events), context
     assert done.returncode == 1, context
-    assert f"(service web) is unable to consistently start tasks successfully." in done.stderr, context
+    assert "(service web) is unable to consistently start tasks successfully." in done.stderr, context
     assert "Deployment failed" in done.stderr and "due to timeout" not in done.stderr, context
     assert took < timeout * 0.66, f"took {took:.1f}s of its {timeout}s timeout\n{context}"
 

@@ -219,7 +219,7 @@ def test_task_enis_and_targets_are_the_same_through_moto_directly_as_through_bot
     for view in (direct, boto):
         assert len(view["tasks"]) == len(view["enis"]) == len(view["targets"]) == 6
         enis = {e[0]: e for e in view["enis"]}
-        for arn, zone, attachment, details in view["tasks"]:
+        for _arn, zone, attachment, details in view["tasks"]:
             d = dict(details)
             eni_id, ip, subnet, eni_zone, description, status, eni_attachment, mac, dns, groups, _, public = \
                 enis[d["networkInterfaceId"]]

@@ -1,7 +1,6 @@
 """Services through plain boto3: deployments, health, the circuit breaker, waiters."""
 from __future__ import annotations
 
-import boto3
 import pytest
 from botocore.exceptions import WaiterError
 

@@ -45,7 +45,7 @@ def test_talk_rolling_deploy_timeline(ecs, cloud, load_balanced):
 
     ecs.update_service(cluster="talk", service="web", taskDefinition=lb["v2"])
     timeline = []
-    for step in range(200):  # 1,000 s in 5 s steps
+    for _ in range(200):  # 1,000 s in 5 s steps
         cloud.advance(5)
         timeline.append(sample(ecs, lb["elb"], lb["tg"]))
 

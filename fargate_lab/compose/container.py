@@ -84,7 +84,7 @@ class _ServiceTranslator(_Resources, _Ports, _Environment, _Mounts, _HealthCheck
         return out
 
     def check_keys(self) -> None:
-        for key, value in self.spec.items():
+        for key in self.spec:
             if key in _UNSUPPORTED:
                 raise self.fail(key, "not supported on ECS", _UNSUPPORTED[key])
             if key in _IGNORED:

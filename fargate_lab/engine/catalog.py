@@ -28,7 +28,7 @@ class ImageBehaviour:
     log_lines: tuple[str, ...] = ("server started",)
     exit_lines: tuple[str, ...] = ()
 
-    def with_changes(self, **changes) -> "ImageBehaviour":
+    def with_changes(self, **changes) -> ImageBehaviour:
         return replace(self, **changes)
 
 
@@ -89,7 +89,7 @@ class ImageCatalog:
     default: ImageBehaviour = DEFAULT
 
     @classmethod
-    def with_demo_images(cls) -> "ImageCatalog":
+    def with_demo_images(cls) -> ImageCatalog:
         cat = cls(entries=dict(DEMO_IMAGES), patterns=dict(JOB_PATTERNS))
         for ref in MISSING_IMAGES:
             cat.entries[ref] = ImageBehaviour(description="tag does not exist", pull_error="not found")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import time as _time
-from typing import Callable
+from collections.abc import Callable
 
 
 class Clock:

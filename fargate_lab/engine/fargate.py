@@ -39,7 +39,7 @@ def parse_cpu(value: str | int) -> int:
         return int(round(float(m.group(1)) * 1024))
     if text.isdigit():
         return int(text)
-    raise client_error(f"Invalid 'cpu' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.")
+    raise client_error("Invalid 'cpu' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.")
 
 
 def parse_memory(value: str | int) -> int:
@@ -50,7 +50,7 @@ def parse_memory(value: str | int) -> int:
         return int(round(float(m.group(1)) * 1024))
     if text.isdigit():
         return int(text)
-    raise client_error(f"Invalid 'memory' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.")
+    raise client_error("Invalid 'memory' setting for task. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.")
 
 
 def check_size(cpu: int, memory: int) -> None:

@@ -26,7 +26,7 @@ class Timing:
     launch_window: float = 60.0
     scale: float = 1.0                                    # multiplies image pull/start times too
 
-    def scaled(self, factor: float) -> "Timing":
+    def scaled(self, factor: float) -> Timing:
         def s(pair):
             return (pair[0] * factor, pair[1] * factor)
         return replace(self, provisioning=s(self.provisioning), activating=s(self.activating),

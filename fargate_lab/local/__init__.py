@@ -21,7 +21,7 @@ import os
 import threading
 import time as _time
 import types
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import boto3
 import botocore.handlers
@@ -42,7 +42,7 @@ HEALTH_EVENT = "before-send.elastic-load-balancing-v2.DescribeTargetHealth"
 MOTO_CONFIG = {"core": {"passthrough": {"services": ["ecs"], "urls": []}},
                "iam": {"load_aws_managed_policies": True}}
 
-_current: "Cloud | None" = None
+_current: Cloud | None = None
 _install_lock = threading.Lock()
 
 
@@ -174,7 +174,7 @@ class Cloud:
         with self.lock:
             return _dt.datetime.fromtimestamp(self.clock.now(), _dt.timezone.utc)
 
-    def cloud_seconds(self, shown: "_dt.datetime | float") -> float:
+    def cloud_seconds(self, shown: _dt.datetime | float) -> float:
         """A timestamp from a response (client time) as cloud epoch seconds, so durations read
         from responses speak in AWS's seconds whatever the speed."""
         seconds = shown.timestamp() if isinstance(shown, _dt.datetime) else float(shown)
@@ -232,7 +232,7 @@ class Cloud:
                 os.environ[key] = value
         boto3.DEFAULT_SESSION = None
 
-    def __enter__(self) -> "Cloud":
+    def __enter__(self) -> Cloud:
         return self
 
     def __exit__(self, *exc) -> None:

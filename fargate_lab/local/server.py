@@ -32,7 +32,6 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from . import Cloud, region_from
-from ..wire.ecs_json import TARGET_PREFIX
 from ..wire.request import MAX_BODY as ECS_MAX_BODY, MAX_DEPTH, too_deep
 
 STATUS_PATH = "/fargate-lab/status"
@@ -251,7 +250,7 @@ class LocalServer:
     def serve_forever(self) -> None:
         self._server.serve_forever()
 
-    def start(self) -> "LocalServer":
+    def start(self) -> LocalServer:
         """Serve on a background thread (tests, notebooks)."""
         self._thread = threading.Thread(target=self.serve_forever, daemon=True, name="fargate-lab-server")
         self._thread.start()

@@ -18,7 +18,8 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import weakref
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from botocore.awsrequest import AWSResponse
 
@@ -36,7 +37,7 @@ SECRET_NAME = re.compile(r"secret|passw|token|credential|private.?key|access.?ke
 SECRET_VALUE = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{16}$|PRIVATE KEY-----|^[A-Za-z0-9/+]{40}$")
 HEX_ONLY = re.compile(r"^[0-9a-f]+$")   # a 40-hex-digit git SHA is not a secret key
 
-_dry_sessions: "weakref.WeakSet" = weakref.WeakSet()
+_dry_sessions: weakref.WeakSet = weakref.WeakSet()
 
 
 def is_mutating(operation_name: str) -> bool:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Mapping, Union
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 # Per-call limits of the describe calls the ops layer batches.
 DESCRIBE_LIMITS = {
@@ -26,7 +26,7 @@ DESCRIBE_LIMITS = {
 }
 
 # Any of the shapes AWS returns tags in: a dict, [{"Key":..,"Value":..}] or [{"key":..,"value":..}].
-TagsLike = Union[Mapping[str, str], Iterable[Mapping[str, str]], None]
+TagsLike = Mapping[str, str] | Iterable[Mapping[str, str]] | None
 
 
 # -- batches and pages ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ Split out of `services.py` (which re-exports it); only boto3 clients from the se
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..compose import EcsParams
 from . import cluster as cluster_ops

@@ -46,7 +46,15 @@ from .standalone_tasks import TASK_GROUP_PREFIX, TaskRunResult, compose_down, co
 from .task_definitions import (COMPARED_KEYS, RECENT_REVISIONS, Project, comparable_definition, load_project,
                                register_if_changed, same_definition)
 
-__all__ = ["DeployResult", "TaskRunResult", "LoadBalancer", "Project", "service_up", "service_create",
-           "service_start", "service_stop", "service_scale", "service_ps", "service_rm", "compose_up",
-           "compose_ps", "compose_down", "wait_for_deployment", "register_if_changed", "same_definition",
-           "stopped_reasons", "ComposeError"]
+__all__ = [   # the names this module has always offered, wherever they live now
+    "DeployResult", "TaskRunResult", "LoadBalancer", "Project", "service_up", "service_create",
+    "service_start", "service_stop", "service_scale", "service_ps", "service_rm", "compose_up",
+    "compose_ps", "compose_down", "wait_for_deployment", "register_if_changed", "same_definition",
+    "stopped_reasons", "ComposeError",
+    "KEEPS_STOPPING", "MISSING_GRACE_POLLS", "ROLLBACK_GRACE_POLLS", "reasons_text", "task_failure",
+    "ELB_NAME_LIMIT", "HEALTH_CHECK_PATH", "check_load_balancer_flags", "delete_load_balancer",
+    "ensure_load_balancer", "find_load_balancer", "awslogs_groups", "create_log_groups", "missing_log_groups",
+    "POLL_SECONDS", "PROJECT_TAG", "OnUpdate", "Say", "network_configuration", "require_cluster", "resource_tags",
+    "check_deployment_flags", "create_log_groups_fn", "delete_cluster_load_balancers", "deployment_configuration",
+    "TASK_GROUP_PREFIX", "COMPARED_KEYS", "RECENT_REVISIONS", "comparable_definition", "load_project",
+]

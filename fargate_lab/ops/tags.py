@@ -11,7 +11,7 @@ tags differently; the `for_*` helpers render the same set for each of them.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from .plumbing import TagsLike, ecs_tags, key_value_tags, tag_dict
 

@@ -18,7 +18,7 @@ import re
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -43,7 +43,7 @@ class DeploymentRow:
     reason: str = ""        # rolloutStateReason
 
     @classmethod
-    def from_api(cls, d: dict) -> "DeploymentRow":
+    def from_api(cls, d: dict) -> DeploymentRow:
         return cls(id=d["id"], status=d.get("status", ""), rollout_state=d.get("rolloutState", ""),
                    desired=d.get("desiredCount", 0), running=d.get("runningCount", 0),
                    pending=d.get("pendingCount", 0), failed=d.get("failedTasks", 0),
@@ -122,7 +122,7 @@ class ServiceWatcher:
 
     @classmethod
     def starting_now(cls, ecs, cluster: str, service: str,
-                     clock: Callable[[], float] = time.monotonic) -> "ServiceWatcher":
+                     clock: Callable[[], float] = time.monotonic) -> ServiceWatcher:
         """A watcher that treats every event already recorded as old news."""
         described = describe_service(ecs, cluster, service)
         seen = [e["id"] for e in (described or {}).get("events", [])]
@@ -263,7 +263,7 @@ class DeploymentView:
             self._live.stop()
             self._live = None
 
-    def __enter__(self) -> "DeploymentView":
+    def __enter__(self) -> DeploymentView:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -115,7 +115,7 @@ class LivePlot:
         return self.figure
 
     # -- real clock: a background sampler -------------------------------------------------------
-    def start(self, duration: float | None = None) -> "LivePlot":
+    def start(self, duration: float | None = None) -> LivePlot:
         """Sample and redraw every `interval` wall seconds on a daemon thread, for `duration`
         wall seconds or until `stop()`.  Returns at once."""
         if self.running:
@@ -156,7 +156,7 @@ class LivePlot:
             self._say(f"stopped after {self.frames} frames")
         self._sync_buttons(running=False)  # this thread is still alive, but done
 
-    def __enter__(self) -> "LivePlot":
+    def __enter__(self) -> LivePlot:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -17,7 +17,7 @@ both call at the same time.
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Callable
+from collections.abc import Callable
 
 from .sampling import Sample, short_task_definition
 
@@ -161,7 +161,7 @@ class DemoPanel:
             "scale": widgets.Button(description="Scale to desired count", icon="arrows-v", layout=widgets.Layout(width="auto")),
         }
         for name, button in self.buttons.items():
-            button.on_click(lambda _, action=getattr(self, name): self.submit(action))
+            button.on_click(lambda _, action=getattr(self, name): self.submit(action))  # noqa: B008 (binds this loop's action)
         self.status = widgets.Label(self._status_line())
         hint = widgets.HTML("<small>The percentages apply with the next deploy; scaling makes no deployment.</small>")
         return widgets.VBox([widgets.HBox(list(self.buttons.values())),

@@ -14,7 +14,7 @@ import datetime as _dt
 import threading
 import time
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 from ..ops.plumbing import describe_tasks
 
@@ -222,7 +222,7 @@ class Recorder:
         self._lock = threading.Lock()
 
     @classmethod
-    def for_session(cls, session, cluster: str, service: str, **kwargs) -> "Recorder":
+    def for_session(cls, session, cluster: str, service: str, **kwargs) -> Recorder:
         return cls(session.client("ecs"), cluster, service, elbv2=session.client("elbv2"), **kwargs)
 
     def sample(self) -> Sample:

@@ -11,7 +11,7 @@ import os
 import threading
 import traceback
 import uuid
-from typing import Callable
+from collections.abc import Callable
 
 from ..engine.errors import EcsError
 from . import timestamps

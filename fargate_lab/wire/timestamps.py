@@ -6,7 +6,8 @@ botocore's model's business (shape type ``timestamp``), so nothing here lists th
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 
 def convert(value: Any, shape, fn: Callable[[float], float]) -> Any:

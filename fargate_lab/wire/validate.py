@@ -8,12 +8,12 @@ time when FARGATE_LAB_STRICT=1.
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import botocore.session
 from botocore.validate import ParamValidator, ValidationErrors
 
-from ..engine.records import (CONTAINER_STATUSES, DEPLOYMENT_STATUSES, HEALTH_STATUSES, SERVICE_STATUSES,
+from ..engine.records import (CONTAINER_STATUSES, DEPLOYMENT_STATUSES, SERVICE_STATUSES,
                               TASK_DESIRED_STATUSES, TASK_LAST_STATUSES)
 
 # Fields the model types as free strings, with the values ECS documents.
@@ -61,7 +61,7 @@ class OutputValidator(ParamValidator):
             errors.report(name, "invalid enum value", param=param, valid_values=shape.enum)
 
 
-@lru_cache(maxsize=None)
+@cache
 def service_model(service: str = "ecs"):
     return botocore.session.get_session().get_service_model(service)
 
