@@ -62,6 +62,10 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
+class _NoSuchService(Exception):
+    """moto has no backend for the request (raised where moto asks for one, so no request is inferred twice)."""
+
+
 class Refused(Exception):
     """A request answered with an AWS-style error before it reaches ECS or moto."""
 
@@ -79,6 +83,8 @@ class LocalServer:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         def create_app(service):
+            if service is None:   # moto matched no backend to the request's host or signature
+                raise _NoSuchService
             app = create_backend_app(service)
             app.config["PROPAGATE_EXCEPTIONS"] = True   # moto's bugs reach our answer, not Flask's HTML 500
             return app
@@ -150,14 +156,13 @@ class LocalServer:
             return lambda chunk: None
 
         with self.cloud.lock:
-            host = self.moto_app.infer_service_region_host(environ, request.path)
-            environ["wsgi.input"] = io.BytesIO(data)   # inferring the service may have read the body
-            if host is not None and not self._moto_serves(host):
-                raise Refused(400, "UnknownOperationException",
-                              f"the local cloud serves no service {self._service(request)!r} (ECS is fargate-lab's "
-                              f"own; EC2, ELBv2, IAM, CloudFormation, CloudWatch Logs and the rest come from moto)")
             try:
                 body = b"".join(bytes(chunk) for chunk in self.moto_app(environ, start_response))
+            except _NoSuchService:
+                raise Refused(400, "UnknownOperationException",
+                              f"the local cloud serves no service {self._service(request)!r} (ECS is fargate-lab's "
+                              f"own; EC2, ELBv2, IAM, CloudFormation, CloudWatch Logs and the rest come from moto)"
+                              ) from None
             except OperationNotFoundError as e:
                 code = "UnknownOperationException" if self._json_protocol(request) else "InvalidAction"
                 raise Refused(400, code, f"{e.args[0] if e.args else '?'} is not an operation of "
@@ -172,12 +177,6 @@ class LocalServer:
             raise Refused(400, "InternalFailure", f"the local cloud's {self._service(request)} answered HTTP "
                                                   f"{response.status_code}; this is a gap in the local cloud")
         return response
-
-    def _moto_serves(self, host: str) -> bool:
-        """moto's own host-to-backend match, without its print for a host it does not know."""
-        from moto.backends import list_of_moto_modules
-        return host in ("moto_api", *list_of_moto_modules()) or any(
-            pattern.match(f"http://{host}") for _, pattern in self.moto_app.backend_url_patterns)
 
     # ---------------------------------------------------------------------------------------- the boundary
 
@@ -227,7 +226,6 @@ class LocalServer:
     def _error(self, request: Request, status: int, code: str, message: str) -> Response:
         """An error in the protocol the client speaks: awsJson (`__type`), else the XML `<Error>` that
         botocore's query, EC2 and REST-XML parsers all read; x-amzn-ErrorType for REST-JSON clients."""
-        self.cloud.wire.errors_answered = getattr(self.cloud.wire, "errors_answered", 0) + 1
         headers = {"x-amzn-ErrorType": code, "x-amzn-RequestId": f"fargate-lab-refused-{os.getpid()}"}
         if status == 413:
             headers["Connection"] = "close"   # the rest of the body was never read
