@@ -38,6 +38,8 @@ CASES = [
     ("create_service", {**SERVICE, "networkConfiguration": {"awsvpcConfiguration": {
         "subnets": ["s"], "securityGroups": ["g"] * 6}}}, "InvalidParameterException",
      "networkConfiguration.awsvpcConfiguration.securityGroups: 6 items"),
+    ("create_service", {**SERVICE, "taskDefinition": None}, "InvalidParameterException",
+     "taskDefinition is required for services that use the ECS deployment controller"),
     ("create_service", {**SERVICE, "serviceName": 7}, "SerializationException", "serviceName: expected a string"),
     ("create_service", {**SERVICE, "launchType": "LAMBDA"}, "InvalidParameterException",
      'launchType: "LAMBDA" should be one of'),
@@ -81,6 +83,7 @@ def test_a_malformed_request_gets_a_modeled_error_naming_the_field(loose, cloud,
                                                                    start):
     if operation in ("create_service", "run_task"):
         params = {"taskDefinition": web_definition(loose), "networkConfiguration": network(subnets), **params}
+        params = {k: v for k, v in params.items() if v is not None}   # None: the member left out
     before = snapshot(loose)
     with pytest.raises(ClientError) as refused:
         getattr(loose, operation)(**params)

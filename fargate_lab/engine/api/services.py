@@ -114,6 +114,8 @@ class ServiceApi(ResourceApi):
             raise invalid_parameter("desiredCount must be 0 or greater.")
         if (p.get("deploymentController") or {}).get("type", "ECS") != "ECS":
             raise invalid_parameter("Only the ECS (rolling update) deployment controller is supported locally.")
+        if not p.get("taskDefinition"):   # optional in the model (EXTERNAL controller), required for ECS's
+            raise invalid_parameter("taskDefinition is required for services that use the ECS deployment controller.")
         td = self._runnable_definition(region, p["taskDefinition"])
         launch = self._launch(cluster, p)[0]
         if launch == "FARGATE" and not td.fargate:
