@@ -20,7 +20,8 @@ class ConfigError(OpsError, ValueError):
 
 
 def error_code(error: ClientError) -> str:
-    return error.response.get("Error", {}).get("Code", "")
+    code: str = error.response.get("Error", {}).get("Code", "")   # botocore's response is untyped
+    return code
 
 
 def error_text(error: ClientError) -> str:

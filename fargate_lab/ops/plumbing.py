@@ -15,8 +15,18 @@ Only what it is given (clients, callables) is used: nothing here knows which clo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+# The names every ops module types its AWS things with.  boto3 and botocore ship no types (mypy sees
+# them as Any, see pyproject.toml), so these say what a value is to a reader; mypy checks nothing in
+# them.  boto3-stubs would type every response as a TypedDict: a project of its own.
+Session = Any          # a boto3.Session (local cloud or AWS): .client(), .region_name, .events (dryrun)
+Client = Any           # a boto3 client from that session (ecs, ec2, elbv2, logs, iam, cloudformation...)
+Json = dict[str, Any]  # a request or response shape, or one member of one, as boto3 gives and takes it
+
+T = TypeVar("T")
 
 # Per-call limits of the describe calls the ops layer batches.
 DESCRIBE_LIMITS = {
@@ -30,34 +40,34 @@ TagsLike = Mapping[str, str] | Iterable[Mapping[str, str]] | None
 
 
 # -- batches and pages ---------------------------------------------------------------------------------
-def batches(items: list, size: int) -> Iterator[list]:
+def batches(items: list[T], size: int) -> Iterator[list[T]]:
     """`items` in consecutive slices of at most `size`."""
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def describe_tasks(ecs, cluster: str, arns: list[str], **extra) -> list[dict]:
+def describe_tasks(ecs: Client, cluster: str, arns: list[str], **extra: Any) -> list[Json]:
     """DescribeTasks for any number of ARNs, in batches of ECS's limit, in the order ECS answers."""
-    found: list[dict] = []
+    found: list[Json] = []
     for batch in batches(arns, DESCRIBE_LIMITS["tasks"]):
         found.extend(ecs.describe_tasks(cluster=cluster, tasks=batch, **extra)["tasks"])
     return found
 
 
-def describe_clusters(ecs, arns: list[str], **extra) -> list[dict]:
+def describe_clusters(ecs: Client, arns: list[str], **extra: Any) -> list[Json]:
     """DescribeClusters for any number of clusters, in batches of ECS's limit."""
-    found: list[dict] = []
+    found: list[Json] = []
     for batch in batches(arns, DESCRIBE_LIMITS["clusters"]):
         found.extend(ecs.describe_clusters(clusters=batch, **extra)["clusters"])
     return found
 
 
-def pages(client, operation: str, **kwargs) -> Iterator[dict]:
+def pages(client: Client, operation: str, **kwargs: Any) -> Iterator[Json]:
     """The operation's pages, fetched one at a time as they are consumed."""
     return iter(client.get_paginator(operation).paginate(**kwargs))
 
 
-def paged(client, operation: str, key: str, **kwargs) -> list:
+def paged(client: Client, operation: str, key: str, **kwargs: Any) -> list[Any]:
     """Every item under `key` of every page."""
     return [item for page in pages(client, operation, **kwargs) for item in page.get(key, [])]
 
