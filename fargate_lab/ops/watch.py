@@ -7,9 +7,8 @@
 
 The snapshot is plain data (no rich, no boto3), so a notebook can draw it its own
 way.  "New events" are the service events that were not there when the watcher
-started: event times on the local cloud run on the cloud's clock, which can be
-ahead of the wall clock, so the watcher remembers event ids instead of comparing
-times with the local clock.
+started (`service_reader.EventLog`).  The read calls live in `ops.service_reader`,
+which the notebooks' sampler shares.
 """
 from __future__ import annotations
 
@@ -19,6 +18,7 @@ import sys
 import time
 from dataclasses import dataclass
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -26,6 +26,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .plumbing import name_of
+from .service_reader import Answer, Client, EventLog
+from .service_reader import describe_service as describe_service   # callers import it from here too
 
 EVENTS_SHOWN = 8   # events under the live table: enough to follow a rollout, short enough to fit
 
@@ -43,7 +45,7 @@ class DeploymentRow:
     reason: str = ""        # rolloutStateReason
 
     @classmethod
-    def from_api(cls, d: dict) -> DeploymentRow:
+    def from_api(cls, d: Answer) -> DeploymentRow:
         return cls(id=d["id"], status=d.get("status", ""), rollout_state=d.get("rolloutState", ""),
                    desired=d.get("desiredCount", 0), running=d.get("runningCount", 0),
                    pending=d.get("pendingCount", 0), failed=d.get("failedTasks", 0),
@@ -94,7 +96,7 @@ class DeploymentSnapshot:
                 and primary.rollout_state in ("COMPLETED", "")
                 and self.running == self.desired and self.pending == 0)
 
-    def state_key(self) -> tuple:
+    def state_key(self) -> tuple[Any, ...]:
         """Changes when something a person would want to see changed (not the elapsed time)."""
         return (self.status, self.desired, self.running, self.pending,
                 tuple((d.id, d.status, d.rollout_state, d.desired, d.running, d.pending, d.failed)
@@ -112,16 +114,16 @@ def short_task_definition(arn: str) -> str:
 class ServiceWatcher:
     """Polls one service; each `poll()` is one DescribeServices call."""
 
-    def __init__(self, ecs, cluster: str, service: str, seen_event_ids: Iterable[str] = (),
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(self, ecs: Client, cluster: str, service: str, seen_event_ids: Iterable[str] = (),
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.ecs, self.cluster, self.service = ecs, cluster, service
-        self._seen = set(seen_event_ids)
+        self._log = EventLog(seen_event_ids)
         self._events: list[ServiceEvent] = []
         self._clock = clock
         self._started = clock()
 
     @classmethod
-    def starting_now(cls, ecs, cluster: str, service: str,
+    def starting_now(cls, ecs: Client, cluster: str, service: str,
                      clock: Callable[[], float] = time.monotonic) -> ServiceWatcher:
         """A watcher that treats every event already recorded as old news."""
         described = describe_service(ecs, cluster, service)
@@ -132,16 +134,13 @@ class ServiceWatcher:
         described = describe_service(self.ecs, self.cluster, self.service)
         return self.snapshot_of(described)
 
-    def snapshot_of(self, described: dict | None) -> DeploymentSnapshot:
+    def snapshot_of(self, described: Answer | None) -> DeploymentSnapshot:
         elapsed = self._clock() - self._started
         if described is None:
             return DeploymentSnapshot(self.cluster, self.service, "MISSING", 0, 0, 0, (),
                                       tuple(self._events), (), elapsed)
-        fresh = []
-        for e in reversed(described.get("events", [])):  # ECS lists newest first
-            if e["id"] not in self._seen:
-                self._seen.add(e["id"])
-                fresh.append(ServiceEvent(e["id"], _as_datetime(e["createdAt"]), e["message"]))
+        fresh = [ServiceEvent(e["id"], _as_datetime(e["createdAt"]), e["message"])
+                 for e in self._log.fresh(described)]
         self._events.extend(fresh)
         return DeploymentSnapshot(
             cluster=self.cluster, service=self.service, status=described.get("status", ""),
@@ -151,13 +150,7 @@ class ServiceWatcher:
             events=tuple(self._events), new_events=tuple(fresh), elapsed=elapsed)
 
 
-def describe_service(ecs, cluster: str, service: str) -> dict | None:
-    """The service as DescribeServices shows it, or None when ECS does not know it."""
-    found = ecs.describe_services(cluster=cluster, services=[service])["services"]
-    return found[0] if found else None
-
-
-def _as_datetime(value) -> _dt.datetime:
+def _as_datetime(value: _dt.datetime | float | str) -> _dt.datetime:
     if isinstance(value, _dt.datetime):
         return value
     return _dt.datetime.fromtimestamp(float(value), _dt.timezone.utc)
@@ -210,7 +203,7 @@ def short_event(message: str, service: str) -> str:
     return TARGET_GROUP_ARN.sub(r"\1", message)
 
 
-def snapshot_renderable(snapshot: DeploymentSnapshot, events_shown: int = EVENTS_SHOWN, width: int = 120):
+def snapshot_renderable(snapshot: DeploymentSnapshot, events_shown: int = EVENTS_SHOWN, width: int = 120) -> Group:
     events = Text(no_wrap=True, overflow="ellipsis")
     for e in snapshot.events[-events_shown:]:
         style = "red" if _looks_bad(e.message) else "dim"
@@ -266,7 +259,7 @@ class DeploymentView:
     def __enter__(self) -> DeploymentView:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .sampling import Sample, ServiceEvent, TaskState
+from .sampling import Sample, TaskState, TimelineEvent
 
 # The task lifecycle in order (docs/ecs-behaviour.md §1.1).
 TASK_STATES = ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING", "STOPPING",
@@ -64,7 +64,7 @@ class Milestone:
 MILESTONE_KINDS = ("started", "completed", "failed", "rollback", "deadlock")
 
 
-def events_of(samples: list[Sample]) -> list[ServiceEvent]:
+def events_of(samples: list[Sample]) -> list[TimelineEvent]:
     return sorted((e for s in samples for e in s.new_events), key=lambda e: e.at)
 
 

@@ -5,8 +5,9 @@
     recorder.record(600, step=5, sleep=lab.sleep)   # sample every 5 cloud seconds for 600
 
 A `Sample` is what DescribeServices, DescribeTargetHealth and ListTasks/DescribeTasks
-said at one moment of cloud time.  Every boto3 call lives in `ServiceReader`, so
-switching to the ops layer's read helpers later touches that class only.
+said at one moment of cloud time.  The calls are the ops layer's (`ops.service_reader`,
+shared with the terminal's deployment view); this module only turns their answers
+into plain data on the cloud's timeline.
 """
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ import datetime as _dt
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 from collections.abc import Callable
 
-from ..ops.plumbing import describe_tasks
+from ..ops.plumbing import name_of
+from ..ops.service_reader import Answer, Client, EventLog, ServiceReader
 
 TARGET_STATES = ("healthy", "initial", "draining", "unhealthy", "unused", "unavailable")
 
@@ -72,9 +75,11 @@ class TaskState:
 
 
 @dataclass(frozen=True)
-class ServiceEvent:
+class TimelineEvent:
+    """A service event placed on the cloud's timeline (the terminal view's `ops.watch.ServiceEvent`
+    keeps the datetime ECS showed instead)."""
     id: str
-    at: float                 # epoch seconds
+    at: float                 # epoch seconds of cloud time
     message: str
 
 
@@ -90,7 +95,7 @@ class Sample:
     deployments: tuple[DeploymentState, ...]
     targets: TargetCounts
     tasks: tuple[TaskState, ...] | None    # None when the recorder does not read tasks
-    new_events: tuple[ServiceEvent, ...]   # service events first seen in this sample, oldest first
+    new_events: tuple[TimelineEvent, ...]  # service events first seen in this sample, oldest first
 
     def deployment(self, deployment_id: str) -> DeploymentState | None:
         return next((d for d in self.deployments if d.id == deployment_id), None)
@@ -117,45 +122,9 @@ class Sample:
         return text
 
 
-# -- the only place that calls AWS --------------------------------------------------------
-
-class ServiceReader:
-    """Read calls for one service.  Everything else in fargate_lab.teach works on their output."""
-
-    def __init__(self, ecs, cluster: str, service: str, elbv2=None, target_groups: list[str] | None = None):
-        self.ecs, self.elbv2, self.cluster, self.service = ecs, elbv2, cluster, service
-        self._target_groups = target_groups  # None: learn them from the service
-
-    def describe_service(self) -> dict | None:
-        found = self.ecs.describe_services(cluster=self.cluster, services=[self.service])["services"]
-        return found[0] if found else None
-
-    def target_states(self, described: dict | None) -> list[str]:
-        """The state of every target in the service's target groups (empty with no load balancer)."""
-        if self.elbv2 is None:
-            return []
-        if self._target_groups is None and described is not None:
-            self._target_groups = [lb["targetGroupArn"] for lb in described.get("loadBalancers", [])
-                                   if lb.get("targetGroupArn")]
-        states: list[str] = []
-        for arn in self._target_groups or []:
-            found = self.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
-            states.extend(d["TargetHealth"]["State"] for d in found)
-        return states
-
-    def tasks(self) -> list[dict]:
-        """Every task of the service DescribeTasks still shows, running ones and stopped ones."""
-        arns: list[str] = []
-        paginator = self.ecs.get_paginator("list_tasks")
-        for status in ("RUNNING", "STOPPED"):
-            for page in paginator.paginate(cluster=self.cluster, serviceName=self.service, desiredStatus=status):
-                arns.extend(a for a in page["taskArns"] if a not in arns)
-        return describe_tasks(self.ecs, self.cluster, arns)
-
-
 # -- API answers -> plain data --------------------------------------------------------------
 
-def epoch(value) -> float | None:
+def epoch(value: _dt.datetime | float | None) -> float | None:
     """boto3 datetimes (or epoch numbers) as epoch seconds of cloud time (the local cloud shows
     wall-clock times; its own clock runs `speed` times faster)."""
     if value is None:
@@ -169,10 +138,10 @@ def epoch(value) -> float | None:
 
 def short_task_definition(arn: str) -> str:
     """arn:aws:ecs:...:task-definition/web:3 -> web:3"""
-    return arn.rsplit("/", 1)[-1]
+    return name_of(arn)
 
 
-def deployment_state(d: dict) -> DeploymentState:
+def deployment_state(d: Answer) -> DeploymentState:
     return DeploymentState(
         id=d["id"], status=d.get("status", ""), rollout_state=d.get("rolloutState", ""),
         task_definition=short_task_definition(d.get("taskDefinition", "")), desired=d.get("desiredCount", 0),
@@ -180,9 +149,9 @@ def deployment_state(d: dict) -> DeploymentState:
         created_at=epoch(d.get("createdAt")) or 0.0)
 
 
-def task_state(t: dict) -> TaskState:
+def task_state(t: Answer) -> TaskState:
     return TaskState(
-        id=t["taskArn"].rsplit("/", 1)[-1], deployment=t.get("startedBy", ""),
+        id=name_of(t["taskArn"]), deployment=t.get("startedBy", ""),
         task_definition=short_task_definition(t.get("taskDefinitionArn", "")),
         last_status=t.get("lastStatus", ""), desired_status=t.get("desiredStatus", ""),
         health=t.get("healthStatus", "UNKNOWN"),
@@ -210,19 +179,19 @@ class Recorder:
     """Samples one service on demand and keeps every sample (thread-safe: a live plot's
     sampler thread and the notebook may both call `sample()`)."""
 
-    def __init__(self, ecs, cluster: str, service: str, elbv2=None, tasks: bool = True,
-                 target_groups: list[str] | None = None, clock: Callable[[], float] = default_clock):
+    def __init__(self, ecs: Client, cluster: str, service: str, elbv2: Client | None = None, tasks: bool = True,
+                 target_groups: list[str] | None = None, clock: Callable[[], float] = default_clock) -> None:
         self.reader = ServiceReader(ecs, cluster, service, elbv2, target_groups)
         self.cluster, self.service = cluster, service
         self.read_tasks = tasks
         self.clock = clock
         self.samples: list[Sample] = []
-        self._seen_events: set[str] = set()
+        self._events = EventLog()
         self._last_tasks: dict[str, TaskState] = {}
         self._lock = threading.Lock()
 
     @classmethod
-    def for_session(cls, session, cluster: str, service: str, **kwargs) -> Recorder:
+    def for_session(cls, session: Any, cluster: str, service: str, **kwargs: Any) -> Recorder:
         return cls(session.client("ecs"), cluster, service, elbv2=session.client("elbv2"), **kwargs)
 
     def sample(self) -> Sample:
@@ -269,7 +238,8 @@ class Recorder:
             states.append(state)
         return tuple(sorted(states, key=lambda t: (t.created_at or 0.0, t.id)))
 
-    def _sample_of(self, described: dict | None, targets: TargetCounts, tasks) -> Sample:
+    def _sample_of(self, described: Answer | None, targets: TargetCounts,
+                   tasks: tuple[TaskState, ...] | None) -> Sample:
         now = self.clock()
         if described is None:
             return Sample(now, "MISSING", 0, 0, 0, 0, 0, (), targets, tasks, ())
@@ -280,12 +250,8 @@ class Recorder:
             minimum_healthy_percent=config.get("minimumHealthyPercent", 100),
             maximum_percent=config.get("maximumPercent", 200),
             deployments=tuple(deployment_state(d) for d in described.get("deployments", [])),
-            targets=targets, tasks=tasks, new_events=self._fresh_events(described.get("events", [])))
+            targets=targets, tasks=tasks, new_events=self._fresh_events(described))
 
-    def _fresh_events(self, events: list[dict]) -> tuple[ServiceEvent, ...]:
-        fresh = []
-        for e in reversed(events):  # ECS lists newest first
-            if e["id"] not in self._seen_events:
-                self._seen_events.add(e["id"])
-                fresh.append(ServiceEvent(e["id"], epoch(e["createdAt"]) or 0.0, e["message"]))
-        return tuple(fresh)
+    def _fresh_events(self, described: Answer) -> tuple[TimelineEvent, ...]:
+        return tuple(TimelineEvent(e["id"], epoch(e["createdAt"]) or 0.0, e["message"])
+                     for e in self._events.fresh(described))

@@ -1,0 +1,88 @@
+"""One service's state, read through boto3: the read calls the terminal view and the notebooks share.
+
+    reader = ServiceReader(ecs, "default", "web", elbv2=elbv2)
+    described = reader.describe_service()          # DescribeServices, or None when ECS does not know it
+    reader.target_states(described)               # ["healthy", "draining", ...] from DescribeTargetHealth
+    reader.tasks()                                 # every task DescribeTasks still shows (running and stopped)
+
+    events = EventLog()                            # which service events are new since the last look
+    events.fresh(described)                        # the raw events not seen before, oldest first
+
+`ops.watch` turns these answers into the terminal's deployment view; `teach.sampling` turns the same
+answers into samples for plots. Neither calls AWS itself.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from .plumbing import describe_tasks, paged
+
+# boto3 ships no types: a client is whatever boto3 made, an answer is a JSON-shaped dict.
+Client = Any
+Answer = dict[str, Any]
+
+
+def describe_service(ecs: Client, cluster: str, service: str) -> Answer | None:
+    """The service as DescribeServices shows it, or None when ECS does not know it."""
+    found: list[Answer] = ecs.describe_services(cluster=cluster, services=[service])["services"]
+    return found[0] if found else None
+
+
+class ServiceReader:
+    """The read calls for one service. `elbv2` is optional: without it there are no target states.
+
+    `target_groups`: the target groups to read; None learns them from the service's loadBalancers the
+    first time a description is passed to `target_states`."""
+
+    def __init__(self, ecs: Client, cluster: str, service: str, elbv2: Client | None = None,
+                 target_groups: list[str] | None = None) -> None:
+        self.ecs, self.elbv2, self.cluster, self.service = ecs, elbv2, cluster, service
+        self._target_groups = target_groups
+
+    def describe_service(self) -> Answer | None:
+        return describe_service(self.ecs, self.cluster, self.service)
+
+    def target_states(self, described: Answer | None) -> list[str]:
+        """The state of every target in the service's target groups (empty with no load balancer)."""
+        if self.elbv2 is None:
+            return []
+        if self._target_groups is None and described is not None:
+            self._target_groups = [lb["targetGroupArn"] for lb in described.get("loadBalancers", [])
+                                   if lb.get("targetGroupArn")]
+        states: list[str] = []
+        for arn in self._target_groups or []:
+            found = self.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+            states.extend(d["TargetHealth"]["State"] for d in found)
+        return states
+
+    def tasks(self) -> list[Answer]:
+        """Every task of the service DescribeTasks still shows, running ones and stopped ones."""
+        arns: list[str] = []
+        for status in ("RUNNING", "STOPPED"):
+            found: list[str] = paged(self.ecs, "list_tasks", "taskArns", cluster=self.cluster,
+                                     serviceName=self.service, desiredStatus=status)
+            arns.extend(a for a in found if a not in arns)   # a task stopping between the two lists
+        return describe_tasks(self.ecs, self.cluster, arns)
+
+
+class EventLog:
+    """Remembers which service events were seen. Event times on the local cloud run on the cloud's
+    clock, which can be ahead of the wall clock, so it remembers event ids rather than comparing times."""
+
+    def __init__(self, seen_ids: Iterable[str] = ()) -> None:
+        self._seen = set(seen_ids)
+
+    @classmethod
+    def seen_in(cls, described: Answer | None) -> EventLog:
+        """A log that treats every event already in `described` as old news."""
+        return cls(e["id"] for e in (described or {}).get("events", []))
+
+    def fresh(self, described: Answer | None) -> list[Answer]:
+        """The events in `described` not seen before, oldest first (ECS lists newest first)."""
+        new: list[Answer] = []
+        for event in reversed((described or {}).get("events", [])):
+            if event["id"] not in self._seen:
+                self._seen.add(event["id"])
+                new.append(event)
+        return new
