@@ -1,0 +1,165 @@
+"""The local cloud's fixed interface and its wiring into botocore and moto."""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+
+import boto3
+import botocore.handlers
+import botocore.session
+import pytest
+from botocore.exceptions import ClientError
+
+from fargate_lab import local
+
+from tests.conftest import network, web_definition
+
+
+def test_start_answers_plain_boto3_without_endpoint_or_credentials(ecs):
+    ecs.create_cluster(clusterName="demo")
+    assert ecs.list_clusters()["clusterArns"] == ["arn:aws:ecs:us-east-1:123456789012:cluster/demo"]
+    assert boto3.client("sts").get_caller_identity()["Account"] == "123456789012"  # moto
+
+
+def test_advance_and_now_move_virtual_time(cloud):
+    before = cloud.now()
+    assert before.tzinfo is not None
+    assert abs((before - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 60  # anchored at wall time
+    cloud.advance(90)
+    assert (cloud.now() - before).total_seconds() == pytest.approx(90)
+
+
+def test_any_region_works_and_regions_are_separate(cloud):
+    west = boto3.client("ecs", region_name="eu-west-1")
+    west.create_cluster(clusterName="w")
+    assert west.list_clusters()["clusterArns"] == ["arn:aws:ecs:eu-west-1:123456789012:cluster/w"]
+    assert boto3.client("ecs").list_clusters()["clusterArns"] == []
+
+
+def test_every_ecs_operation_is_answered(ecs, cloud):
+    """Implemented, or a modeled error; never None (that would go to AWS), never a Python exception."""
+    model = botocore.session.get_session().get_service_model("ecs")
+    for name in model.operation_names:
+        op = model.operation_model(name)
+        response = cloud.wire.handle("us-east-1", "AmazonEC2ContainerServiceV20141113." + name, b"{}")
+        status, _, body = response
+        if status != 200:
+            import json
+            code = json.loads(body)["__type"]
+            assert code in {s.name for s in op.error_shapes}, (name, code)
+
+
+def test_unsupported_operation_is_a_modeled_error_through_boto3(ecs):
+    with pytest.raises(ClientError) as err:
+        ecs.list_daemons()
+    assert err.value.response["Error"]["Code"] in ("UnsupportedFeatureException", "ClientException")
+    assert "not supported by the fargate-lab local cloud" in err.value.response["Error"]["Message"]
+
+
+def test_moto_own_ecs_stays_empty(ecs):
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ecs.models import ecs_backends  # only the test peeks at moto, to prove passthrough
+    ecs.create_cluster(clusterName="demo")
+    assert not ecs_backends[DEFAULT_ACCOUNT_ID]["us-east-1"].clusters
+
+
+def test_patch_client_routes_a_client_made_before_start():
+    early = botocore.session.get_session().create_client(
+        "ecs", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    cloud = local.start(seed=1)
+    try:
+        local.patch_client(early)
+        early.create_cluster(clusterName="early")
+        assert boto3.client("ecs").list_clusters()["clusterArns"][0].endswith("cluster/early")
+    finally:
+        cloud.stop()
+
+
+def test_stop_undoes_everything():
+    import botocore.waiter
+    original_time = botocore.waiter.time
+    cloud = local.start(seed=0)
+    assert local.current() is cloud
+    cloud.stop()
+    assert local.current() is None
+    assert botocore.waiter.time is original_time
+    assert not [h for h in botocore.handlers.BUILTIN_HANDLERS if getattr(h[1], "__module__", "").startswith("fargate_lab")]
+
+
+def test_start_twice_replaces_the_running_cloud():
+    first = local.start(seed=0)
+    second = local.start(seed=0)
+    try:
+        assert first.stopped and local.current() is second
+    finally:
+        second.stop()
+
+
+def test_context_manager_real_clock_moves_with_wall_time():
+    with local.cloud(clock="real", speed=50) as cloud:
+        t0 = cloud.now()
+        local.sleep(25)  # 25 cloud seconds = 0.5 s of wall time at speed 50
+        assert (cloud.now() - t0).total_seconds() >= 25
+    assert cloud.stopped
+
+
+def test_one_lock_serialises_a_widget_thread_and_the_kernel(ecs, cloud, subnets):
+    td = web_definition(ecs)
+    ecs.create_cluster(clusterName="c")
+    ecs.create_service(cluster="c", serviceName="s", taskDefinition=td, desiredCount=2,
+                       launchType="FARGATE", networkConfiguration=network(subnets))
+    errors = []
+
+    def poll():
+        client = boto3.client("ecs")
+        try:
+            for _ in range(50):
+                client.describe_services(cluster="c", services=["s"])
+        except Exception as e:  # pragma: no cover - the assertion below reports it
+            errors.append(e)
+
+    threads = [threading.Thread(target=poll) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for _ in range(30):
+        cloud.advance(5)
+    for t in threads:
+        t.join()
+    assert not errors
+    s = ecs.describe_services(cluster="c", services=["s"])["services"][0]
+    assert s["runningCount"] == 2
+
+
+def test_moto_calls_from_threads_are_serialised_with_the_engine(ecs, cloud, subnets):
+    """The engine creates ENIs in moto while other threads call EC2: one lock covers both."""
+    td = web_definition(ecs)
+    ecs.create_cluster(clusterName="c")
+    ecs.create_service(cluster="c", serviceName="s", taskDefinition=td, desiredCount=6,
+                       launchType="FARGATE", networkConfiguration=network(subnets))
+    errors, stop = [], threading.Event()
+
+    def hammer():
+        ec2 = boto3.client("ec2")
+        try:
+            while not stop.is_set():
+                ec2.describe_network_interfaces()
+                ec2.create_security_group(GroupName=f"g{threading.get_ident()}{time.perf_counter_ns()}",
+                                          Description="x")
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=hammer) for _ in range(2)]
+    for t in threads:
+        t.start()
+    try:
+        for _ in range(40):
+            cloud.advance(5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert not errors
+    assert not cloud.lock._is_owned()  # every acquire was released
+    enis = boto3.client("ec2").describe_network_interfaces()["NetworkInterfaces"]
+    assert len(enis) == 6

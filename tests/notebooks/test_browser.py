@@ -1,0 +1,284 @@
+"""The rolling-deploy notebook in a real browser, as a presenter runs it.
+
+JupyterLab is started from this interpreter's environment (FARGATE_LAB_MODE=virtual), Debian's
+Chromium opens notebooks/06_rolling_deploy.ipynb through Playwright, Run > Run All Cells runs it, and
+the test checks what a person would see: the ipympl live plot drawn, the demo panel's buttons and
+sliders, no "Error displaying widget", no tracebacks. The screenshot lands in
+tests/artifacts/06_rolling_deploy.png.
+
+Needs `apt-get install chromium` and `pip install playwright` (no `playwright install`: it downloads
+browsers; this launches /usr/bin/chromium). Skipped only when /usr/bin/chromium is absent.
+JupyterLab's settings, workspaces, runtime files and user data go to a temporary directory, and
+autosave is off, so the notebook on disk is never written.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.paths import ARTIFACTS, REPO
+
+NOTEBOOK = "notebooks/06_rolling_deploy.ipynb"
+SCREENSHOT = ARTIFACTS / "06_rolling_deploy.png"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+RUN_TIMEOUT = 300          # seconds for Run All Cells (the virtual clock needs well under a minute)
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=(
+    "/usr/bin/chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test"))
+
+# JupyterLab user settings for the test: no autosave (the notebook on disk stays as committed), every
+# cell in the DOM (no windowing), and no news or update checks (no network, no toasts in the picture).
+LAB_SETTINGS = {
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"checkForUpdates": False,
+                                                                         "fetchNews": "false"},
+}
+
+# What the page shows, read in one go: prompts, kernel state, outputs that are errors.
+PAGE_STATE = """() => {
+  const notebook = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook');
+  if (!notebook) return null;
+  const prompts = [...notebook.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(p => p.textContent.trim());
+  const indicator = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+  const errors = [...notebook.querySelectorAll(
+      '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]')]
+      .map(e => e.innerText).filter(t => /Traceback|^\\w*(Error|Exception)\\b/m.test(t));
+  return {prompts, status: indicator ? indicator.getAttribute('data-status') : null, errors,
+          text: document.body.innerText};
+}"""
+
+KERNEL_READY = """() => [...document.querySelectorAll('.jp-StatusBar-TextItem')]
+    .some(item => /^(?!No Kernel).+ \\| Idle$/.test(item.textContent.trim()))"""
+
+# Each ipympl figure's main canvas (the first; the second is the zoom-rectangle overlay): its size and
+# how many sampled pixels are drawn (neither white nor transparent); -1 when it cannot be read.
+CANVAS_STATE = """() => [...document.querySelectorAll('.jupyter-matplotlib')].map(figure => {
+  const c = figure.querySelector('canvas');
+  if (!c) return {width: 0, height: 0, inked: -1};
+  let inked = 0;
+  try {
+    const data = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (let i = 0; i < data.length; i += 4 * 7) {
+      if (data[i + 3] > 0 && (data[i] < 200 || data[i + 1] < 200 || data[i + 2] < 200)) inked++;
+    }
+  } catch (e) { inked = -1; }
+  return {width: c.width, height: c.height, inked};
+})"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def jupyterlab(tmp_path_factory):
+    """JupyterLab on a free loopback port with a random token, this interpreter's environment."""
+    try:
+        import jupyterlab  # noqa: F401
+    except ImportError:
+        pytest.fail("jupyterlab is not installed: install fargate-lab's notebooks extra")
+    home = tmp_path_factory.mktemp("jupyterlab")
+    for name, values in LAB_SETTINGS.items():
+        path = home / "settings" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(values))
+    port, token = free_port(), secrets.token_hex(16)
+    env = {key: value for key, value in os.environ.items()
+           if not key.startswith(("JUPYTER", "FARGATE_LAB_", "MPLBACKEND", "PYTEST_"))}
+    env.update(FARGATE_LAB_MODE="virtual", JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+               IPYTHONDIR=str(home / "ipython"), MPLCONFIGDIR=str(home / "matplotlib"))
+    log_path = home / "jupyterlab.log"
+    log = log_path.open("w")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1", f"--port={port}",
+         "--ServerApp.port_retries=0", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={REPO}",
+         f"--FileCheckpoints.checkpoint_dir={home / 'checkpoints'}",   # not notebooks/.ipynb_checkpoints
+         "--LabApp.extension_manager=readonly", *(["--allow-root"] if os.geteuid() == 0 else [])],
+        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"jupyter lab exited with {server.returncode}:\n{log_path.read_text()[-4000:]}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"jupyter lab did not answer in 90 s:\n{log_path.read_text()[-4000:]}")
+            time.sleep(0.5)
+        yield {"base": base, "token": token, "log": log_path}
+    finally:
+        server.terminate()                     # SIGTERM: the server shuts its kernels down and exits
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(timeout=10)
+        try:                                   # its kernels: the process group that this test started
+            os.killpg(server.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        log.close()
+
+
+def menu(page, title: str, command: str) -> None:
+    """Click a menu bar entry, then the item that runs `command`."""
+    page.locator("#jp-menu-panel .lm-MenuBar-item", has_text=re.compile(f"^{title}$")).click()
+    page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
+
+
+def accept_kernel_dialog(page) -> None:
+    """JupyterLab sometimes asks which kernel to use even though the notebook names one: take it."""
+    dialog = page.locator(".jp-Dialog")
+    if dialog.count() and "Select Kernel" in dialog.first.inner_text():
+        dialog.first.locator(".jp-Dialog-button.jp-mod-accept").click()
+        dialog.first.wait_for(state="detached", timeout=10_000)
+
+
+def wait_for_run(page, seconds: float) -> dict:
+    """Until every code cell has an execution count and the kernel is idle; stops early on an error,
+    a dialog, or a run that never started."""
+    started = time.monotonic()
+    deadline = started + seconds
+    state, began, retried = None, False, False
+    while time.monotonic() < deadline:
+        accept_kernel_dialog(page)
+        if page.locator(".jp-Dialog").count():
+            pytest.fail(f"a dialog blocks the notebook: {page.locator('.jp-Dialog').first.inner_text()!r}")
+        state = page.evaluate(PAGE_STATE)
+        if state and state["errors"]:
+            return state
+        prompts = state["prompts"] if state else []
+        began = began or any(prompt != "[ ]:" for prompt in prompts)
+        if not began and not retried and time.monotonic() - started > 30:
+            menu(page, "Run", "runmenu:run-all")   # once more: the first click can beat the kernel's start
+            retried = True
+        if not began and time.monotonic() - started > 60:
+            pytest.fail(f"Run All Cells did not start a single cell in 60 s (kernel {state and state['status']})")
+        if prompts and state["status"] == "idle" and all(re.fullmatch(r"\[\d+\]:", p) for p in prompts):
+            return state
+        page.wait_for_timeout(1000)
+    pytest.fail(f"Run All Cells did not finish in {seconds:.0f} s: kernel {state and state['status']}, "
+                f"prompts {state and state['prompts']}")
+
+
+def test_rolling_deploy_notebook_in_chromium(jupyterlab):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the playwright package is missing: pip install playwright "
+                    "(never `playwright install`: this test launches /usr/bin/chromium)")
+    assert (REPO / NOTEBOOK).is_file(), f"{NOTEBOOK} does not exist"
+    on_disk = (REPO / NOTEBOOK).read_bytes()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page_errors: list[str] = []
+    console_errors: list[str] = []
+    (ARTIFACTS / "06_rolling_deploy_failure.png").unlink(missing_ok=True)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1100})
+            page.on("pageerror", lambda error: page_errors.append(str(error)))
+            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+            try:
+                url = f"{jupyterlab['base']}/lab/tree/{NOTEBOOK}?reset&token={jupyterlab['token']}"
+                page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+                page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
+                # the kernel is ready when the status bar names it and says Idle (the toolbar's indicator
+                # says "idle" already while the status bar still reads "No Kernel | Initializing")
+                page.wait_for_function(KERNEL_READY, timeout=120_000)
+                accept_kernel_dialog(page)
+
+                # fold the file browser away (a wider notebook), then Run > Run All Cells, as a presenter would
+                page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+                menu(page, "Run", "runmenu:run-all")
+
+                state = wait_for_run(page, RUN_TIMEOUT)
+                page.wait_for_timeout(1500)   # widget views and the last canvas frame settle
+                state = page.evaluate(PAGE_STATE)
+                assert not state["errors"], "error outputs in the notebook:\n" + "\n---\n".join(state["errors"])
+                assert "Error displaying widget" not in state["text"], f"a widget failed to render: {console_errors}"
+                assert "Model not found" not in state["text"], "a widget model was not found"
+
+                # the demo panel: its buttons and sliders
+                assert page.locator(".widget-button", has_text="Deploy new version").count() >= 1, (
+                    "the demo panel's buttons are not on the page")
+                assert page.locator(".widget-slider").count() >= 3, "the demo panel's sliders are not on the page"
+                assert page.locator(".jupyter-widgets").count() >= 10
+
+                # the ipympl live plot: a canvas with something drawn on it
+                page.wait_for_function(
+                    "() => document.querySelectorAll('.jupyter-matplotlib canvas').length > 0", timeout=30_000)
+                canvases = page.evaluate(CANVAS_STATE)
+                blank = [c for c in canvases if not (c["width"] > 200 and c["height"] > 100 and c["inked"] > 100)]
+                assert canvases and not blank, (
+                    f"an ipympl figure is blank: {canvases} (width, height, drawn pixels sampled); "
+                    f"browser console errors: {console_errors}")
+                assert not [e for e in console_errors if "Error setting state" in e or "widget" in e.lower()], (
+                    f"widget errors in the browser console: {console_errors}")
+
+                # the picture: the demo panel (buttons, sliders, status) with the live plot under it
+                page.evaluate("""() => {
+                  const button = [...document.querySelectorAll('.widget-button')]
+                      .filter(b => b.textContent.includes('Deploy new version')).pop();
+                  button.closest('.widget-hbox').scrollIntoView({block: 'start'});
+                }""")
+                page.wait_for_timeout(500)
+                page.screenshot(path=str(SCREENSHOT))
+            except BaseException:
+                page.screenshot(path=str(ARTIFACTS / "06_rolling_deploy_failure.png"))
+                raise
+        finally:
+            browser.close()
+
+    assert not [e for e in page_errors if "widget" in e.lower() or "matplotlib" in e.lower()], page_errors
+    assert (REPO / NOTEBOOK).read_bytes() == on_disk, f"the test wrote to {NOTEBOOK}"
+
+
+def test_rise_slideshow_of_the_rolling_deploy_notebook(jupyterlab):
+    """jupyterlab-rise (the presenter extra) serves the notebook as a reveal.js deck at /rise/<path>,
+    which is also what its Ctrl+R / "Render as slideshow" opens inside JupyterLab. Only the deck is
+    checked: with jupyterlab-rise 0.43.1 that app cannot load the widget manager, so ipywidgets and
+    ipympl outputs show as text there (present the live plot and demo panel from JupyterLab itself)."""
+    from playwright.sync_api import sync_playwright
+
+    cells = json.loads((REPO / NOTEBOOK).read_text())["cells"]
+    kinds = [cell.get("metadata", {}).get("slideshow", {}).get("slide_type") for cell in cells]
+    first_title = next(line.lstrip("# ").strip() for line in "".join(cells[0]["source"]).splitlines() if line.strip())
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{jupyterlab['base']}/rise/{NOTEBOOK}?token={jupyterlab['token']}", timeout=120_000)
+            page.wait_for_selector(".reveal .slides section", timeout=120_000)
+            sections = page.locator(".reveal .slides section").count()
+            assert sections >= kinds.count("slide") + kinds.count("subslide"), (
+                f"RISE shows {sections} slides; the metadata has {kinds.count('slide')} slides "
+                f"and {kinds.count('subslide')} subslides")
+            page.locator(".reveal .slides section.present h1", has_text=first_title).first.wait_for(
+                state="visible", timeout=30_000)
+        finally:
+            browser.close()
