@@ -29,16 +29,17 @@ from __future__ import annotations
 
 import functools
 import json
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ParamSpec, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, NoRegionError, WaiterError
 
 from . import dryrun
 from .config import check_cluster
 from .errors import OpsError, error_code, error_text
-from .plumbing import (DESCRIBE_LIMITS, batches, cloud_sleep, describe_clusters, describe_tasks, name_of, paged,
-                       tag_dict)
+from .plumbing import (DESCRIBE_LIMITS, Client, Json, Session, batches, cloud_sleep, describe_clusters,
+                       describe_tasks, name_of, paged, tag_dict)
 from .tags import check_user_tags, ec2_filters, for_cfn, for_ecs, for_iam, is_managed
 
 STACK_PREFIX = "amazon-ecs-cli-setup-"   # ecs-cli's name, so its tutorials' commands still find the stack
@@ -107,7 +108,7 @@ def stack_name(cluster: str) -> str:
 class _Clients:
     """The session's clients, made on first use (so a dry-run session's handlers are in them)."""
 
-    def __init__(self, session):
+    def __init__(self, session: Session) -> None:
         if not session.region_name:
             raise OpsError("region: none set; pass --region, set AWS_REGION, or run `fargate-lab configure --region`")
         self.session = session
@@ -115,23 +116,23 @@ class _Clients:
         self.dry = dryrun.is_active(session)
 
     @functools.cached_property
-    def ecs(self):
+    def ecs(self) -> Client:
         return self.session.client("ecs")
 
     @functools.cached_property
-    def ec2(self):
+    def ec2(self) -> Client:
         return self.session.client("ec2")
 
     @functools.cached_property
-    def iam(self):
+    def iam(self) -> Client:
         return self.session.client("iam")
 
     @functools.cached_property
-    def cfn(self):
+    def cfn(self) -> Client:
         return self.session.client("cloudformation")
 
     @functools.cached_property
-    def logs(self):
+    def logs(self) -> Client:
         return self.session.client("logs")
 
 
@@ -141,8 +142,9 @@ class _Report:
     In a dry run nothing is done: the `would call ...` lines from dryrun.py tell the story,
     so `done` lines are not printed or recorded."""
 
-    def __init__(self, say: Callable[[str], object], dry: bool):
-        self.say, self.dry, self.lines = say, dry, []
+    def __init__(self, say: Callable[[str], object], dry: bool) -> None:
+        self.say, self.dry = say, dry
+        self.lines: list[str] = []
 
     def done(self, line: str) -> None:
         if not self.dry:
@@ -153,11 +155,15 @@ class _Report:
         self.say(line)
 
 
-def _user_facing(action: str):
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _user_facing(action: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
     """Turn AWS and botocore failures into one-line OpsErrors that the CLI can print."""
-    def wrap(fn):
+    def wrap(fn: Callable[P, R]) -> Callable[P, R]:
         @functools.wraps(fn)
-        def run(*args, **kwargs):
+        def run(*args: P.args, **kwargs: P.kwargs) -> R:
             try:
                 return fn(*args, **kwargs)
             except OpsError:
@@ -175,30 +181,31 @@ def _user_facing(action: str):
     return wrap
 
 
-def _waiter_config(client) -> dict:
+def _waiter_config(client: Client) -> dict[str, int]:
     """Poll a local server (`fargate-lab local serve`) often: its minutes pass in seconds."""
     local_server = (client.meta.endpoint_url or "").startswith(LOOPBACK_PREFIXES)
     delay = LOCAL_WAIT_DELAY if local_server else WAIT_DELAY
     return {"Delay": delay, "MaxAttempts": WAIT_SECONDS // delay}
 
 
-def _find_stack(cfn, name: str) -> dict | None:
+def _find_stack(cfn: Client, name: str) -> Json | None:
     try:
-        return cfn.describe_stacks(StackName=name)["Stacks"][0]
+        stack: Json = cfn.describe_stacks(StackName=name)["Stacks"][0]
+        return stack
     except ClientError as e:
         if error_code(e) == "ValidationError":   # CloudFormation's way of saying "no such stack"
             return None
         raise
 
 
-def _active_cluster(ecs, name: str) -> dict | None:
+def _active_cluster(ecs: Client, name: str) -> Json | None:
     found = ecs.describe_clusters(clusters=[name], include=["TAGS"])["clusters"]
     return next((c for c in found if c["status"] == "ACTIVE"), None)
 
 
 # == up ====================================================================================
 @_user_facing("up")
-def up(session, cluster: str = "default", port: int = 80, vpc: str | None = None,
+def up(session: Session, cluster: str = "default", port: int = 80, vpc: str | None = None,
        subnets: list[str] | None = None, force: bool = False, empty: bool = False,
        tags: dict[str, str] | None = None, say: Callable[[str], object] = print) -> UpResult:
     """Create the cluster, the execution role and (unless `empty`) the network stack; safe to re-run."""
@@ -227,9 +234,12 @@ def up(session, cluster: str = "default", port: int = 80, vpc: str | None = None
     if aws.dry:
         report.note(f"Dry run: nothing was changed. Without --dry-run, stack {name} would now be created and "
                     "waited for.")
-        return UpResult(cluster_arn, vpc, list(subnets or []), None, role_arn, name, [])
+        return UpResult(cluster_arn, vpc, list(subnets), None, role_arn, name, [])
     _wait_for_stack(aws.cfn, name, expected, report)
     network = _stack_network(aws.cfn, name)
+    if network is None:   # CREATE_COMPLETE, yet neither its Outputs nor its resources name a VPC and subnets
+        raise OpsError(f"stack {name} was created but holds no VPC and subnets; run `fargate-lab up --cluster "
+                       f"{cluster} --force` to recreate it")
     if not vpc:
         _fill_moto_gaps(aws, name, network)
     _report_network(report, network, made_vpc=not vpc)
@@ -246,7 +256,10 @@ def _finish(report: _Report, cluster: str, result: UpResult) -> UpResult:
     return result
 
 
-def _check_up_arguments(cluster, port, vpc, subnets) -> list[str] | None:
+def _check_up_arguments(cluster: str, port: object, vpc: str | None,
+                        subnets: list[str] | str | None) -> list[str]:
+    """The subnet ids given (none: []), once the arguments are checked.  `port` and `subnets` are checked
+    as they came, since a Python caller can pass anything (a comma-separated string of subnets is split)."""
     check_cluster(cluster)
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise OpsError(f"--port: {port!r} is not a TCP port; use a number from 1 to 65535 (80 for a web server)")
@@ -260,7 +273,7 @@ def _check_up_arguments(cluster, port, vpc, subnets) -> list[str] | None:
     for subnet in subnets or []:
         if not subnet.startswith("subnet-"):
             raise OpsError(f"--subnets: {subnet!r} is not a subnet id; use ids like subnet-0abc1234,subnet-0def5678")
-    return list(subnets) if subnets else None
+    return list(subnets) if subnets else []
 
 
 def _check_network_exists(aws: _Clients, vpc: str, subnets: list[str]) -> None:
@@ -284,26 +297,28 @@ def _check_network_exists(aws: _Clients, vpc: str, subnets: list[str]) -> None:
                            "that VPC")
 
 
-def _ensure_cluster(aws: _Clients, cluster: str, extra: dict, report: _Report) -> str:
+def _ensure_cluster(aws: _Clients, cluster: str, extra: dict[str, str], report: _Report) -> str:
     found = _active_cluster(aws.ecs, cluster)
+    arn: str
     if found:
         if is_managed(found.get("tags"), cluster):
             report.note(f"Cluster {cluster} already exists.")
         else:
             report.note(f"Using existing cluster {cluster}: fargate-lab did not create it, so `down` will "
                         "leave it.")
-        return found["clusterArn"]
-    made = aws.ecs.create_cluster(clusterName=cluster, tags=for_ecs(cluster, extra))["cluster"]
-    report.done(f"Cluster created: {made['clusterArn']}")
-    return made["clusterArn"]
+        arn = found["clusterArn"]
+        return arn
+    arn = aws.ecs.create_cluster(clusterName=cluster, tags=for_ecs(cluster, extra))["cluster"]["clusterArn"]
+    report.done(f"Cluster created: {arn}")
+    return arn
 
 
-def _ensure_execution_role(iam, cluster: str, extra: dict, report: _Report) -> str:
+def _ensure_execution_role(iam: Client, cluster: str, extra: dict[str, str], report: _Report) -> str:
     """Tasks that pull from ECR or log to CloudWatch need this role; make it only if it is missing.
 
     A role that exists is never touched: it may be the account's, shared with other tools."""
     try:
-        return iam.get_role(RoleName=EXECUTION_ROLE)["Role"]["Arn"]
+        return _execution_role_arn(iam)
     except ClientError as e:
         if error_code(e) != "NoSuchEntity":
             raise
@@ -314,14 +329,20 @@ def _ensure_execution_role(iam, cluster: str, extra: dict, report: _Report) -> s
     except ClientError as e:
         if error_code(e) != "EntityAlreadyExists":
             raise
-        return iam.get_role(RoleName=EXECUTION_ROLE)["Role"]["Arn"]   # another `up` made it a moment ago
+        return _execution_role_arn(iam)   # another `up` made it a moment ago
     iam.attach_role_policy(RoleName=EXECUTION_ROLE, PolicyArn=EXECUTION_POLICY_ARN)
-    report.done(f"Task execution role created: {role['Arn']}")
-    return role["Arn"]
+    arn: str = role["Arn"]
+    report.done(f"Task execution role created: {arn}")
+    return arn
+
+
+def _execution_role_arn(iam: Client) -> str:
+    arn: str = iam.get_role(RoleName=EXECUTION_ROLE)["Role"]["Arn"]
+    return arn
 
 
 # -- the stack ------------------------------------------------------------------------------
-def _settled_stack(cfn, name: str, report: _Report) -> dict | None:
+def _settled_stack(cfn: Client, name: str, report: _Report) -> Json | None:
     """The existing stack once it is no longer changing, or None if there is none (any more)."""
     stack = _find_stack(cfn, name)
     if stack and stack["StackStatus"] == "CREATE_IN_PROGRESS":
@@ -335,7 +356,7 @@ def _settled_stack(cfn, name: str, report: _Report) -> dict | None:
     return stack
 
 
-def _reuse_stack(aws: _Clients, stack: dict, cluster: str, vpc: str | None, cluster_arn: str, role_arn: str,
+def _reuse_stack(aws: _Clients, stack: Json, cluster: str, vpc: str | None, cluster_arn: str, role_arn: str,
                  report: _Report) -> UpResult:
     name = stack["StackName"]
     if stack["StackStatus"] in STACK_BROKEN:
@@ -356,11 +377,11 @@ def _reuse_stack(aws: _Clients, stack: dict, cluster: str, vpc: str | None, clus
         report.note(f"Subnet: {subnet}")
     for group in network.security_group_ids:
         report.note(f"Security Group: {group}")
-    group = network.security_group_ids[0] if network.security_group_ids else None
-    return UpResult(cluster_arn, network.vpc_id, network.subnet_ids, group, role_arn, name, report.lines)
+    first_group = network.security_group_ids[0] if network.security_group_ids else None
+    return UpResult(cluster_arn, network.vpc_id, network.subnet_ids, first_group, role_arn, name, report.lines)
 
 
-def _replace_stack(aws: _Clients, stack: dict, cluster: str, report: _Report) -> None:
+def _replace_stack(aws: _Clients, stack: Json, cluster: str, report: _Report) -> None:
     name = stack["StackName"]
     if not is_managed(stack.get("Tags"), cluster):
         raise OpsError(f"--force: stack {name} was not created by fargate-lab, so it will not delete it; delete "
@@ -383,8 +404,8 @@ def _availability_zones(aws: _Clients) -> list[str]:
     return names[:2]
 
 
-def _create_stack(aws: _Clients, cluster: str, port: int, vpc: str | None, subnets: list[str] | None,
-                  extra: dict) -> int | None:
+def _create_stack(aws: _Clients, cluster: str, port: int, vpc: str | None, subnets: list[str],
+                  extra: dict[str, str]) -> int | None:
     """Start the stack; returns how many resources it will have (for the progress line), or None if a stack
     of that name appeared since we looked (a concurrent `up`)."""
     zones = None if vpc else _availability_zones(aws)
@@ -400,16 +421,26 @@ def _create_stack(aws: _Clients, cluster: str, port: int, vpc: str | None, subne
 
 
 def stack_template(cluster: str, port: int = 80, zones: list[str] | None = None, vpc: str | None = None,
-                   subnets: list[str] | None = None, extra_tags: dict | None = None) -> dict:
+                   subnets: list[str] | None = None, extra_tags: dict[str, str] | None = None) -> Json:
     """ecs-cli's Fargate network (unless `vpc` is given) plus a security group open on `port`.
 
+    `vpc` comes with its `subnets`; without `vpc`, `zones` names the two zones to make subnets in.
     Unlike ecs-cli's template it has Outputs, so `network_for` needs one call, and
     values are written in rather than passed as parameters, so the template reads
     as what it makes."""
     tags = for_cfn(cluster, extra_tags)
-    resources = {} if vpc else _network_resources(zones, tags)
-    vpc_ref = vpc or {"Ref": "Vpc"}
-    subnet_refs = list(subnets) if vpc else [{"Ref": "PubSubnetAz1"}, {"Ref": "PubSubnetAz2"}]
+    resources: Json
+    vpc_ref: str | Json
+    subnet_refs: list[str] | list[Json]
+    if vpc:
+        if subnets is None:
+            raise TypeError("stack_template: vpc= needs subnets=")
+        resources, vpc_ref, subnet_refs = {}, vpc, list(subnets)
+    else:
+        if zones is None:
+            raise TypeError("stack_template: without vpc=, zones= names the two zones")
+        resources = _network_resources(zones, tags)
+        vpc_ref, subnet_refs = {"Ref": "Vpc"}, [{"Ref": "PubSubnetAz1"}, {"Ref": "PubSubnetAz2"}]
     resources["EcsSecurityGroup"] = {"Type": "AWS::EC2::SecurityGroup", "Properties": {
         "GroupDescription": f"ECS Allowed Ports (fargate-lab cluster {cluster})", "VpcId": vpc_ref,
         "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": port, "ToPort": port, "CidrIp": ANYWHERE}],
@@ -423,14 +454,14 @@ def stack_template(cluster: str, port: int = 80, zones: list[str] | None = None,
                     "SecurityGroupId": {"Value": {"Ref": "EcsSecurityGroup"}}}}
 
 
-def _network_resources(zones: list[str], tags: list[dict]) -> dict:
+def _network_resources(zones: list[str], tags: list[dict[str, str]]) -> Json:
     """The nine resources of `ecs-cli up --launch-type FARGATE`, with public IPs on launch."""
-    def subnet(cidr, zone):
+    def subnet(cidr: str, zone: str) -> Json:
         return {"Type": "AWS::EC2::Subnet", "Properties": {
             "VpcId": {"Ref": "Vpc"}, "CidrBlock": cidr, "AvailabilityZone": zone,
             "MapPublicIpOnLaunch": True, "Tags": tags}}
 
-    def association(subnet_id):
+    def association(subnet_id: str) -> Json:
         return {"Type": "AWS::EC2::SubnetRouteTableAssociation", "Properties": {
             "SubnetId": {"Ref": subnet_id}, "RouteTableId": {"Ref": "RouteViaIgw"}}}
 
@@ -451,7 +482,7 @@ def _network_resources(zones: list[str], tags: list[dict]) -> dict:
     }
 
 
-def _wait_for_stack(cfn, name: str, expected: int | None, report: _Report) -> None:
+def _wait_for_stack(cfn: Client, name: str, expected: int | None, report: _Report) -> None:
     """Poll until CREATE_COMPLETE, printing a progress line each time (ecs-cli's wait, but talkative)."""
     report.note("Waiting for your cluster resources to be created...")
     waited = 0
@@ -471,7 +502,7 @@ def _wait_for_stack(cfn, name: str, expected: int | None, report: _Report) -> No
         waited += POLL_SECONDS
 
 
-def _progress(cfn, name: str, expected: int | None) -> str:
+def _progress(cfn: Client, name: str, expected: int | None) -> str:
     try:
         resources = cfn.describe_stack_resources(StackName=name)["StackResources"]
     except ClientError:
@@ -480,7 +511,7 @@ def _progress(cfn, name: str, expected: int | None) -> str:
     return f"{done}/{expected or len(resources)} resources"
 
 
-def _first_failure(cfn, name: str) -> str:
+def _first_failure(cfn: Client, name: str) -> str:
     """The first resource failure's reason: the cause, rather than the rollback noise after it."""
     try:
         events = paged(cfn, "describe_stack_events", "StackEvents", StackName=name)
@@ -522,7 +553,7 @@ def _report_network(report: _Report, network: Network, made_vpc: bool) -> None:
 
 # == network_for ============================================================================
 @_user_facing("finding the cluster's network")
-def network_for(session, cluster: str) -> Network:
+def network_for(session: Session, cluster: str) -> Network:
     """The VPC, subnets and security groups `up` made for `cluster`."""
     aws = _Clients(session)
     stack = _find_stack(aws.cfn, stack_name(cluster))
@@ -536,7 +567,7 @@ def network_for(session, cluster: str) -> Network:
     return network
 
 
-def _stack_network(cfn, name: str, stack: dict | None = None) -> Network | None:
+def _stack_network(cfn: Client, name: str, stack: Json | None = None) -> Network | None:
     """From our stack's Outputs, else by logical id (a stack made by ecs-cli itself has no Outputs)."""
     stack = stack or _find_stack(cfn, name)
     if stack is None:
@@ -553,7 +584,7 @@ def _stack_network(cfn, name: str, stack: dict | None = None) -> Network | None:
     return None
 
 
-def _stack_resources(cfn, name: str) -> dict[str, str]:
+def _stack_resources(cfn: Client, name: str) -> dict[str, str]:
     """Logical id -> physical id."""
     try:
         found = cfn.describe_stack_resources(StackName=name)["StackResources"]
@@ -563,7 +594,7 @@ def _stack_resources(cfn, name: str) -> dict[str, str]:
             if r.get("LogicalResourceId") and r.get("PhysicalResourceId")}
 
 
-def _network_from_tags(ec2, cluster: str) -> Network | None:
+def _network_from_tags(ec2: Client, cluster: str) -> Network | None:
     """Find our VPC by its tags: the way back when moto has dropped the stack but not the VPC."""
     vpcs = ec2.describe_vpcs(Filters=ec2_filters(cluster))["Vpcs"]
     if not vpcs:
@@ -579,7 +610,7 @@ def _network_from_tags(ec2, cluster: str) -> Network | None:
 
 # == down ==================================================================================
 @_user_facing("down")
-def down(session, cluster: str = "default", force: bool = False,
+def down(session: Session, cluster: str = "default", force: bool = False,
          say: Callable[[str], object] = print) -> DownResult:
     """Remove, in dependency order, everything fargate-lab made for `cluster`, and nothing else."""
     check_cluster(cluster)
@@ -606,7 +637,7 @@ def down(session, cluster: str = "default", force: bool = False,
 
 
 @_user_facing("down")
-def require_something_to_remove(session, cluster: str) -> None:
+def require_something_to_remove(session: Session, cluster: str) -> None:
     """Raise (one line, naming the cluster) unless `down` has something to do for `cluster`: the cluster, or
     what an earlier `up` or an interrupted `down` left of its network.  `down` itself stays idempotent."""
     check_cluster(cluster)
@@ -631,14 +662,14 @@ def _keep(report: _Report, result: DownResult, line: str) -> None:
 @dataclass(frozen=True)
 class _Item:
     arn: str
-    tags: dict
+    tags: dict[str, str]
 
     @property
     def name(self) -> str:
         return name_of(self.arn)
 
 
-def _empty_cluster(aws: _Clients, found: dict, force: bool, report: _Report, result: DownResult) -> None:
+def _empty_cluster(aws: _Clients, found: Json, force: bool, report: _Report, result: DownResult) -> None:
     """Delete our services and stop our standalone tasks; refuse if someone else's are in our cluster."""
     cluster, arn = found["clusterName"], found["clusterArn"]
     services = _services(aws.ecs, arn)
@@ -662,13 +693,13 @@ def _empty_cluster(aws: _Clients, found: dict, force: bool, report: _Report, res
         _wait_for_tasks_to_stop(aws.ecs, arn)
 
 
-def _services(ecs, cluster_arn: str) -> list[_Item]:
+def _services(ecs: Client, cluster_arn: str) -> list[_Item]:
     arns = paged(ecs, "list_services", "serviceArns", cluster=cluster_arn)
     # ListTagsForResource, not DescribeServices: it is the call every ECS resource answers the same way
     return [_Item(a, tag_dict(ecs.list_tags_for_resource(resourceArn=a).get("tags"))) for a in arns]
 
 
-def _standalone_tasks(ecs, cluster_arn: str) -> list[_Item]:
+def _standalone_tasks(ecs: Client, cluster_arn: str) -> list[_Item]:
     """Running tasks that no service owns (a service's tasks go when the service does)."""
     arns = paged(ecs, "list_tasks", "taskArns", cluster=cluster_arn, desiredStatus="RUNNING")
     return [_Item(task["taskArn"], tag_dict(task.get("tags")))
@@ -703,7 +734,7 @@ def _stop_tasks(aws: _Clients, cluster_arn: str, tasks: list[_Item], report: _Re
         report.done(f"Task stopped: {task.name}")
 
 
-def _wait_for_tasks_to_stop(ecs, cluster_arn: str) -> None:
+def _wait_for_tasks_to_stop(ecs: Client, cluster_arn: str) -> None:
     """DeleteCluster refuses while any task is still stopping, including a deleted service's."""
     stopping = paged(ecs, "list_tasks", "taskArns", cluster=cluster_arn, desiredStatus="STOPPED")
     for batch in batches(stopping, DESCRIBE_LIMITS["tasks"]):
@@ -711,7 +742,7 @@ def _wait_for_tasks_to_stop(ecs, cluster_arn: str) -> None:
             _wait(ecs, "tasks_stopped", "tasks to stop", cluster=cluster_arn, tasks=batch)
 
 
-def _wait(client, waiter: str, what: str, **kwargs) -> None:
+def _wait(client: Client, waiter: str, what: str, **kwargs: Any) -> None:
     try:
         client.get_waiter(waiter).wait(WaiterConfig=_waiter_config(client), **kwargs)
     except WaiterError as e:
@@ -719,7 +750,7 @@ def _wait(client, waiter: str, what: str, **kwargs) -> None:
                        "run `fargate-lab down` again to pick up where this stopped") from None
 
 
-def _delete_cluster(aws: _Clients, found: dict, report: _Report, result: DownResult, problems: list[str]) -> None:
+def _delete_cluster(aws: _Clients, found: Json, report: _Report, result: DownResult, problems: list[str]) -> None:
     cluster = found["clusterName"]
     if not is_managed(found.get("tags"), cluster):
         _keep(report, result, f"Left cluster {cluster}: fargate-lab did not create it.")
@@ -757,7 +788,7 @@ def _remove_stack(aws: _Clients, cluster: str, report: _Report, result: DownResu
         report.done(f"Stack deleted: {name}")
 
 
-def _stack_network_resources(cfn, name: str) -> list[tuple[str, str]]:
+def _stack_network_resources(cfn: Client, name: str) -> list[tuple[str, str]]:
     """(label, id) of the stack's EC2 resources, read before deleting it, so `down` can say what went."""
     try:
         found = cfn.describe_stack_resources(StackName=name)["StackResources"]
@@ -798,7 +829,7 @@ def _retry_stack_delete(aws: _Clients, name: str, problems: list[str]) -> bool:
         return False
 
 
-def _delete_tagged_network(ec2, cluster: str, report: _Report, result: DownResult, problems: list[str]) -> None:
+def _delete_tagged_network(ec2: Client, cluster: str, report: _Report, result: DownResult, problems: list[str]) -> None:
     """Delete our tagged EC2 resources for `cluster`, dependents first (on AWS, normally none are left)."""
     mine = ec2_filters(cluster)
 
@@ -830,10 +861,10 @@ def _delete_tagged_network(ec2, cluster: str, report: _Report, result: DownResul
         attempt(vpc["VpcId"], "VPC", functools.partial(ec2.delete_vpc, VpcId=vpc["VpcId"]))
 
 
-def _route_table_teardown(ec2, table: dict) -> list[Callable[[], object]]:
+def _route_table_teardown(ec2: Client, table: Json) -> list[Callable[[], object]]:
     """Associations, then our routes, then the table itself (a main table is the VPC's, not ours)."""
     rid = table["RouteTableId"]
-    calls = [functools.partial(ec2.disassociate_route_table, AssociationId=a["RouteTableAssociationId"])
+    calls: list[Callable[[], object]] = [functools.partial(ec2.disassociate_route_table, AssociationId=a["RouteTableAssociationId"])
              for a in table.get("Associations", []) if not a.get("Main")]
     calls += [functools.partial(ec2.delete_route, RouteTableId=rid, DestinationCidrBlock=r["DestinationCidrBlock"])
               for r in table.get("Routes", [])
@@ -885,13 +916,13 @@ def _delete_execution_role(aws: _Clients, cluster: str, report: _Report, result:
     report.done(f"Task execution role deleted: {EXECUTION_ROLE}")
 
 
-def _other_managed_clusters(ecs, cluster: str) -> list[str]:
+def _other_managed_clusters(ecs: Client, cluster: str) -> list[str]:
     arns = paged(ecs, "list_clusters", "clusterArns")
     return sorted(found["clusterName"] for found in describe_clusters(ecs, arns, include=["TAGS"])
                   if found["status"] == "ACTIVE" and found["clusterName"] != cluster and is_managed(found.get("tags")))
 
 
-def _delete_role(iam, name: str) -> None:
+def _delete_role(iam: Client, name: str) -> None:
     """IAM refuses to delete a role with policies attached, so detach them first."""
     for policy in paged(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name):
         iam.detach_role_policy(RoleName=name, PolicyArn=policy["PolicyArn"])
