@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from . import cluster as cluster_ops
 from . import dryrun
@@ -18,12 +19,23 @@ from .errors import OpsError
 from .load_balancers import LoadBalancer, check_load_balancer_flags, delete_load_balancer, ensure_load_balancer
 from .log_groups import create_log_groups as create_log_groups_fn   # service_up's parameter hides the name
 from .log_groups import missing_log_groups
-from .plumbing import DESCRIBE_LIMITS, Pace, batches, ecs_tags, pages
+from .plumbing import DESCRIBE_LIMITS, Client, Json, Pace, Session, batches, ecs_tags, pages
 from .project_common import (POLL_SECONDS, PROJECT_TAG, OnUpdate, Say, _dry_run_note, _first_deployment, _reporter,
                              _same_network, network_configuration, require_cluster, resource_tags)
-from .task_definitions import load_project, register_if_changed
+from .service_options import CreateKeywords, ServiceOptions, UpKeywords, check_deployment_flags, merged
+from .task_definitions import Project, load_project, register_if_changed
 from .tasks import TaskRow, describe_tasks, list_task_arns, rows_for_tasks
 from .watch import DeploymentSnapshot, ServiceWatcher, describe_service, short_task_definition
+
+if TYPE_CHECKING:   # only mypy reads it (typing.Unpack is 3.11+; typing_extensions is no dependency of ours)
+    from typing_extensions import Unpack
+
+__all__ = ["DeployResult", "check_deployment_flags", "delete_cluster_load_balancers", "deployment_configuration",
+           "service_create", "service_ps", "service_rm", "service_scale", "service_start", "service_stop",
+           "service_up"]
+
+Sleep = Callable[[float], None]
+Clock = Callable[[], float]
 
 @dataclass
 class DeployResult:
@@ -44,10 +56,10 @@ class DeployResult:
 
 # ---------------------------------------------------------------------------------- deployment config
 
-def deployment_configuration(current: dict | None, max_percent: int | None, min_healthy_percent: int | None,
-                             circuit_breaker: bool, rollback: bool) -> dict:
+def deployment_configuration(current: Json | None, max_percent: int | None, min_healthy_percent: int | None,
+                             circuit_breaker: bool, rollback: bool) -> Json:
     """The service's deploymentConfiguration with the flags applied (unspecified values kept)."""
-    config = json.loads(json.dumps(current or {}))   # a copy: settings the flags do not name are kept
+    config: Json = json.loads(json.dumps(current or {}))   # a copy: settings the flags do not name are kept
     if max_percent is not None:
         config["maximumPercent"] = max_percent
     if min_healthy_percent is not None:
@@ -57,75 +69,53 @@ def deployment_configuration(current: dict | None, max_percent: int | None, min_
     return config
 
 
-def check_deployment_flags(desired: int | None, max_percent: int | None, min_healthy_percent: int | None) -> None:
-    """ECS's own limits, checked before anything is created."""
-    if desired is not None and desired < 0:
-        raise OpsError(f"desired count {desired}: must be 0 or more")
-    if min_healthy_percent is not None and not 0 <= min_healthy_percent <= 100:
-        raise OpsError(f"--deployment-min-healthy-percent {min_healthy_percent}: must be between 0 and 100")
-    if max_percent is not None and max_percent < 100:
-        raise OpsError(f"--deployment-max-percent {max_percent}: must be at least 100 (ECS's minimum)")
-    if max_percent is not None and max_percent > 400:
-        raise OpsError(f"--deployment-max-percent {max_percent}: must be at most 400")
-    if max_percent == 100 and min_healthy_percent == 100:
-        raise OpsError("--deployment-max-percent 100 with --deployment-min-healthy-percent 100 leaves ECS no room "
-                       "to replace a task: lower the minimum or raise the maximum")
-
-
 # ---------------------------------------------------------------------------------- service up
 
-def service_up(session, cluster: str, project: str, compose_files: Sequence[str], ecs_params: str | None = None,
-               desired: int | None = None, max_percent: int | None = None, min_healthy_percent: int | None = None,
-               circuit_breaker: bool = True, rollback: bool = True, target_group_arn: str | None = None,
-               container_name: str | None = None, container_port: int | None = None,
-               create_load_balancer: bool = False, create_log_groups: bool = True, force_deployment: bool = False,
-               timeout_minutes: float = 5.0, launch_type: str = "FARGATE", tags: dict[str, str] | None = None,
-               say: Say = print, on_update: OnUpdate | None = None, task_role_arn: str | None = None,
-               deregistration_delay: int | None = None, sleep: Callable[[float], None] = time.sleep,
-               clock: Callable[[], float] = time.monotonic, poll_seconds: float = POLL_SECONDS) -> DeployResult:
-    """Create or update the project's service and wait for its deployment (see the module docstring)."""
+def service_up(session: Session, cluster: str, project: str | None, compose_files: Sequence[str],
+               ecs_params: str | None = None, *, options: ServiceOptions | None = None, say: Say = print,
+               on_update: OnUpdate | None = None, sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
+               poll_seconds: float = POLL_SECONDS, **keywords: Unpack[UpKeywords]) -> DeployResult:
+    """Create or update the project's service and wait for its deployment (see the module docstring).
+
+    `options` are the flags (ServiceOptions: the defaults are the CLI's). `project` None: the compose
+    files name it. The keyword arguments of before (desired=, max_percent=, ...) still work: each
+    replaces one field of `options`."""
+    options = merged("service_up", UpKeywords.__optional_keys__, options, keywords)
     started = clock()
     ecs = session.client("ecs")
     outer_say, say = say, _reporter(session, say)
-    spec, lb_target, network = _checked_project(
-        session, ecs, cluster, project, compose_files, ecs_params, task_role_arn, desired, max_percent,
-        min_healthy_percent, target_group_arn, container_name, container_port, create_load_balancer)
+    spec, lb_target, network = _checked_project(session, ecs, cluster, project, compose_files, ecs_params, options)
     existing = _active_service(ecs, cluster, spec.name)
-    if create_load_balancer and existing is None:
+    if options.create_load_balancer and existing is None:
         cluster_ops.network_for(session, cluster)   # the load balancer goes in up's VPC: fail now if there is none
     missing = missing_log_groups(session, spec.task_definition)
-    if missing and not create_log_groups:
+    if missing and not options.create_log_groups:
         raise OpsError(f"log group {missing[0][0]} does not exist, so the tasks could not start: drop "
                        "--no-create-log-groups (or add awslogs-create-group: \"true\" to the logging options)")
-    owned = resource_tags(cluster, spec.name, tags)
+    owned = resource_tags(cluster, spec.name, options.tags)
 
     candidates = [existing["taskDefinition"]] if existing else []
     td, registered = register_if_changed(ecs, spec.task_definition, owned, candidates)
     revision = short_task_definition(td["taskDefinitionArn"])
     say(f"{'Registered task definition' if registered else 'Task definition unchanged:'} {revision}")
-    if create_log_groups:
+    if options.create_log_groups:
         create_log_groups_fn(session, spec.task_definition, owned, say)
 
     lb = None
     if existing is None and lb_target is not None:
-        lb = _service_load_balancer(session, cluster, spec.name, target_group_arn, lb_target, owned,
-                                    deregistration_delay, say)
+        lb = _service_load_balancer(session, cluster, spec.name, options, lb_target, owned, say)
     elif existing is not None and lb_target is not None:
         say("Load balancer settings apply when a service is created; the existing service keeps its own "
             "(`service rm`, then `service up`, to change them).")
 
     watcher = ServiceWatcher.starting_now(ecs, cluster, spec.name, clock=clock)
     if existing is None:
-        service, deployment_id = _create_service(ecs, cluster, spec.name, td, desired, network, launch_type,
-                                                 deployment_configuration(None, max_percent, min_healthy_percent,
-                                                                          circuit_breaker, rollback), lb, owned)
+        service, deployment_id = _create_service(ecs, cluster, spec.name, td, options.desired_count, network,
+                                                 options, lb, owned)
         say(f"Created service {spec.name} with {service['desiredCount']} task(s) of {revision}")
         outcome_if_waited = "COMPLETED"
     else:
-        service, deployment_id, changed = _update_service(
-            ecs, existing, td, desired, network, deployment_configuration(
-                existing.get("deploymentConfiguration"), max_percent, min_healthy_percent, circuit_breaker, rollback),
-            force_deployment, say)
+        service, deployment_id, changed = _update_service(ecs, existing, td, network, options, say)
         outcome_if_waited = "COMPLETED" if changed else "UNCHANGED"
 
     result = DeployResult(cluster=cluster, service=spec.name, service_arn=service["serviceArn"],
@@ -134,68 +124,76 @@ def service_up(session, cluster: str, project: str, compose_files: Sequence[str]
                           desired_count=service["desiredCount"],
                           load_balancer_dns=lb.dns_name if lb and lb.dns_name else None,
                           target_group_arn=lb.target_group_arn if lb else None)
-    if timeout_minutes <= 0 or dryrun.is_active(session) or deployment_id is None:
+    if options.timeout_minutes <= 0 or dryrun.is_active(session) or deployment_id is None:
         _dry_run_note(session, outer_say)
         return result   # nothing to wait for (a dry run changed nothing)
     breaker = bool(service.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {}).get("enable"))
     snapshot = wait_for_deployment(ecs, cluster, spec.name, deployment_id, watcher, breaker=breaker,
-                                   rollback=rollback, on_update=on_update or _plain_updates(say), sleep=sleep,
-                                   clock=clock, poll_seconds=poll_seconds,
-                                   deadline=started + timeout_minutes * 60.0)
+                                   rollback=options.rollback, on_update=on_update or _plain_updates(say),
+                                   sleep=sleep, clock=clock, poll_seconds=poll_seconds,
+                                   deadline=started + options.timeout_minutes * 60.0)
     result.outcome, result.snapshot = outcome_if_waited, snapshot
     say(f"Deployment {deployment_id} completed: {snapshot.running} task(s) of {revision} running"
         + (f"; http://{lb.dns_name}:{lb.container_port}/" if lb else ""))
     return result
 
 
-def _checked_project(session, ecs, cluster: str, project: str, compose_files: Sequence[str], ecs_params: str | None,
-                     task_role_arn: str | None, desired: int | None, max_percent: int | None,
-                     min_healthy_percent: int | None, target_group_arn: str | None, container_name: str | None,
-                     container_port: int | None, create_load_balancer: bool):
+def _checked_project(session: Session, ecs: Client, cluster: str, project: str | None,
+                     compose_files: Sequence[str], ecs_params: str | None,
+                     options: ServiceOptions) -> tuple[Project, tuple[str, int] | None, Json]:
     """The project translated and every flag checked, before the first call that creates something:
-    (project, the load balancer's (container, port) or None, the awsvpc network)."""
-    spec = load_project(project, compose_files, ecs_params, task_role_arn)
-    check_deployment_flags(desired, max_percent, min_healthy_percent)
-    lb_target = check_load_balancer_flags(spec.task_definition, target_group_arn, container_name, container_port,
-                                          create_load_balancer)
+    (project, the load balancer's (container, port) or None, the awsvpc network).
+
+    The flags alone were checked when `options` was made; here, what they say of the task definition."""
+    # load_project takes "" as None: the compose files name the project
+    spec = load_project(project or "", compose_files, ecs_params, options.task_role_arn)
+    lb_target = check_load_balancer_flags(spec.task_definition, options.target_group_arn, options.container_name,
+                                          options.container_port, options.create_load_balancer)
     require_cluster(ecs, cluster)
     return spec, lb_target, network_configuration(session, cluster, spec.params)
 
 
-def _active_service(ecs, cluster: str, name: str) -> dict | None:
+def _active_service(ecs: Client, cluster: str, name: str) -> Json | None:
     found = describe_service(ecs, cluster, name)
     return found if found and found.get("status") == "ACTIVE" else None
 
 
-def _service_load_balancer(session, cluster, project, target_group_arn, lb_target, tags, deregistration_delay,
-                           say) -> LoadBalancer:
+def _service_load_balancer(session: Session, cluster: str, project: str, options: ServiceOptions,
+                           lb_target: tuple[str, int], tags: dict[str, str], say: Say) -> LoadBalancer:
     container, port = lb_target
-    if target_group_arn:
-        return LoadBalancer("", "", target_group_arn, container, port)
-    return ensure_load_balancer(session, cluster, project, container, port, tags, deregistration_delay, say)
+    if options.target_group_arn:
+        return LoadBalancer("", "", options.target_group_arn, container, port)
+    return ensure_load_balancer(session, cluster, project, container, port, tags, options.deregistration_delay, say)
 
 
-def _create_service(ecs, cluster, name, td, desired, network, launch_type, config, lb, tags) -> tuple[dict, str]:
-    request = {"cluster": cluster, "serviceName": name, "taskDefinition": td["taskDefinitionArn"],
-               "desiredCount": 1 if desired is None else desired, "networkConfiguration": network,
-               "deploymentConfiguration": config, "tags": ecs_tags(tags), "propagateTags": "SERVICE",
-               "enableECSManagedTags": True}
-    if launch_type:
-        request["launchType"] = launch_type
+def _create_service(ecs: Client, cluster: str, name: str, td: Json, desired: int | None, network: Json,
+                    options: ServiceOptions, lb: LoadBalancer | None, tags: dict[str, str]) -> tuple[Json, str | None]:
+    config = deployment_configuration(None, options.max_percent, options.min_healthy_percent,
+                                      options.circuit_breaker, options.rollback)
+    request: Json = {"cluster": cluster, "serviceName": name, "taskDefinition": td["taskDefinitionArn"],
+                     "desiredCount": 1 if desired is None else desired, "networkConfiguration": network,
+                     "deploymentConfiguration": config, "tags": ecs_tags(tags), "propagateTags": "SERVICE",
+                     "enableECSManagedTags": True}
+    if options.launch_type:
+        request["launchType"] = options.launch_type
     if lb is not None:
         request["loadBalancers"] = [{"targetGroupArn": lb.target_group_arn, "containerName": lb.container_name,
                                      "containerPort": lb.container_port}]
-    service = ecs.create_service(**request)["service"]
+    service: Json = ecs.create_service(**request)["service"]
     return service, _first_deployment(service)
 
 
-def _update_service(ecs, existing, td, desired, network, config, force, say) -> tuple[dict, str, bool]:
+def _update_service(ecs: Client, existing: Json, td: Json, network: Json, options: ServiceOptions,
+                    say: Say) -> tuple[Json, str | None, bool]:
     """UpdateService with only what differs; (service, deployment to follow, whether a deployment started)."""
-    request = {"cluster": existing["clusterArn"], "service": existing["serviceName"]}
+    desired = options.desired_count
+    config = deployment_configuration(existing.get("deploymentConfiguration"), options.max_percent,
+                                      options.min_healthy_percent, options.circuit_breaker, options.rollback)
+    request: Json = {"cluster": existing["clusterArn"], "service": existing["serviceName"]}
     new_revision = existing["taskDefinition"] != td["taskDefinitionArn"]
     if new_revision:
         request["taskDefinition"] = td["taskDefinitionArn"]
-    if force:
+    if options.force_deployment:
         request["forceNewDeployment"] = True
     if desired is not None and desired != existing["desiredCount"]:
         request["desiredCount"] = desired
@@ -211,11 +209,11 @@ def _update_service(ecs, existing, td, desired, network, config, force, say) -> 
         say(f"Service {existing['serviceName']} is up to date ({short_task_definition(td['taskDefinitionArn'])}, "
             f"{existing['desiredCount']} task(s)); nothing to deploy")
         return existing, _first_deployment(existing), False
-    service = ecs.update_service(**request)["service"]
+    service: Json = ecs.update_service(**request)["service"]
     if new_revision:
         say(f"Updated service {existing['serviceName']} to {short_task_definition(td['taskDefinitionArn'])}: "
             "new tasks start, then the old ones are stopped")
-    elif force:
+    elif options.force_deployment:
         say(f"Forced a new deployment of service {existing['serviceName']}")
     elif starts_deployment:
         say(f"Updated service {existing['serviceName']}'s deployment settings: ECS starts a new deployment")
@@ -226,35 +224,33 @@ def _update_service(ecs, existing, td, desired, network, config, force, say) -> 
 
 # ---------------------------------------------------------------------------------- other service verbs
 
-def service_create(session, cluster: str, project: str, compose_files: Sequence[str], ecs_params: str | None = None,
-                   max_percent: int | None = None, min_healthy_percent: int | None = None,
-                   circuit_breaker: bool = True, rollback: bool = True, target_group_arn: str | None = None,
-                   container_name: str | None = None, container_port: int | None = None,
-                   create_load_balancer: bool = False, create_log_groups: bool = True,
-                   launch_type: str = "FARGATE", tags: dict[str, str] | None = None, say: Say = print,
-                   task_role_arn: str | None = None, deregistration_delay: int | None = None) -> DeployResult:
-    """ecs-cli `compose service create`: the service with desiredCount 0 (start it with `service start`)."""
+def service_create(session: Session, cluster: str, project: str | None, compose_files: Sequence[str],
+                   ecs_params: str | None = None, *, options: ServiceOptions | None = None, say: Say = print,
+                   **keywords: Unpack[CreateKeywords]) -> DeployResult:
+    """ecs-cli `compose service create`: the service with desiredCount 0 (start it with `service start`).
+
+    `options` as for `service_up`, but for what only `service up` does: a desired count is refused
+    (the service starts with 0 tasks), a forced deployment and the timeout mean nothing here."""
+    options = merged("service_create", CreateKeywords.__optional_keys__, options, keywords)
+    if options.desired_count is not None:
+        raise OpsError(f"desired count {options.desired_count}: `service create` makes the service with 0 tasks; "
+                       "`service up` (or `service start`) runs them")
     ecs = session.client("ecs")
     outer_say, say = say, _reporter(session, say)
-    spec, lb_target, network = _checked_project(
-        session, ecs, cluster, project, compose_files, ecs_params, task_role_arn, None, max_percent,
-        min_healthy_percent, target_group_arn, container_name, container_port, create_load_balancer)
+    spec, lb_target, network = _checked_project(session, ecs, cluster, project, compose_files, ecs_params, options)
     if _active_service(ecs, cluster, spec.name):
         raise OpsError(f"service {spec.name} already exists: use `service up` to update it")
     missing = missing_log_groups(session, spec.task_definition)
-    if missing and not create_log_groups:
+    if missing and not options.create_log_groups:
         raise OpsError(f"log group {missing[0][0]} does not exist: drop --no-create-log-groups")
-    owned = resource_tags(cluster, spec.name, tags)
+    owned = resource_tags(cluster, spec.name, options.tags)
     td, registered = register_if_changed(ecs, spec.task_definition, owned)
-    if create_log_groups:
+    if options.create_log_groups:
         create_log_groups_fn(session, spec.task_definition, owned, say)
     lb = None
     if lb_target is not None:
-        lb = _service_load_balancer(session, cluster, spec.name, target_group_arn, lb_target, owned,
-                                    deregistration_delay, say)
-    service, deployment_id = _create_service(ecs, cluster, spec.name, td, 0, network, launch_type,
-                                             deployment_configuration(None, max_percent, min_healthy_percent,
-                                                                      circuit_breaker, rollback), lb, owned)
+        lb = _service_load_balancer(session, cluster, spec.name, options, lb_target, owned, say)
+    service, deployment_id = _create_service(ecs, cluster, spec.name, td, 0, network, options, lb, owned)
     revision = short_task_definition(td["taskDefinitionArn"])
     say(f"Created service {spec.name} ({revision}) with 0 tasks; start it with `fargate-lab compose service start`")
     _dry_run_note(session, outer_say)
@@ -263,7 +259,7 @@ def service_create(session, cluster: str, project: str, compose_files: Sequence[
                         lb.target_group_arn if lb else None)
 
 
-def _existing_service(ecs, cluster: str, project: str) -> dict:
+def _existing_service(ecs: Client, cluster: str, project: str) -> Json:
     require_cluster(ecs, cluster)
     service = _active_service(ecs, cluster, project)
     if service is None:
@@ -272,24 +268,25 @@ def _existing_service(ecs, cluster: str, project: str) -> dict:
     return service
 
 
-def _set_desired(session, cluster: str, project: str, count: int | None, force: bool, timeout_minutes: float,
-                 say: Say, on_update: OnUpdate | None, sleep, clock, poll_seconds: float,
+def _set_desired(session: Session, cluster: str, project: str, count: int | None, force: bool,
+                 timeout_minutes: float, say: Say, on_update: OnUpdate | None, sleep: Sleep, clock: Clock,
+                 poll_seconds: float,
                  max_percent: int | None = None, min_healthy_percent: int | None = None) -> DeploymentSnapshot | None:
     started = clock()
     ecs = session.client("ecs")
     outer_say, say = say, _reporter(session, say)
     check_deployment_flags(count, max_percent, min_healthy_percent)
     service = _existing_service(ecs, cluster, project)
-    request = {"cluster": cluster, "service": project}
+    request: Json = {"cluster": cluster, "service": project}
     if count is not None and count != service["desiredCount"]:
         request["desiredCount"] = count
     if force:
         request["forceNewDeployment"] = True
     if max_percent is not None or min_healthy_percent is not None:
         current = service.get("deploymentConfiguration") or {}
-        breaker = current.get("deploymentCircuitBreaker") or {}
+        current_breaker = current.get("deploymentCircuitBreaker") or {}
         config = deployment_configuration(current, max_percent, min_healthy_percent,
-                                          breaker.get("enable", False), breaker.get("rollback", False))
+                                          current_breaker.get("enable", False), current_breaker.get("rollback", False))
         if config != current:
             request["deploymentConfiguration"] = config
     watcher = ServiceWatcher.starting_now(ecs, cluster, project, clock=clock)
@@ -299,11 +296,12 @@ def _set_desired(session, cluster: str, project: str, count: int | None, force: 
             say(f"Service {project}: desired count {request['desiredCount']}")
     else:
         say(f"Service {project} already has desired count {service['desiredCount']}")
-    if timeout_minutes <= 0 or dryrun.is_active(session) or _first_deployment(service) is None:
+    deployment_id = _first_deployment(service)
+    if timeout_minutes <= 0 or dryrun.is_active(session) or deployment_id is None:
         _dry_run_note(session, outer_say)
         return None
     breaker = service.get("deploymentConfiguration", {}).get("deploymentCircuitBreaker", {})
-    snapshot = wait_for_deployment(ecs, cluster, project, _first_deployment(service), watcher,
+    snapshot = wait_for_deployment(ecs, cluster, project, deployment_id, watcher,
                                    breaker=bool(breaker.get("enable")), rollback=bool(breaker.get("rollback")),
                                    on_update=on_update or _plain_updates(say), sleep=sleep, clock=clock,
                                    poll_seconds=poll_seconds, deadline=started + timeout_minutes * 60.0)
@@ -311,9 +309,9 @@ def _set_desired(session, cluster: str, project: str, count: int | None, force: 
     return snapshot
 
 
-def service_start(session, cluster: str, project: str, force_deployment: bool = False, timeout_minutes: float = 5.0,
-                  say: Say = print, on_update: OnUpdate | None = None, sleep=time.sleep, clock=time.monotonic,
-                  poll_seconds: float = POLL_SECONDS) -> DeploymentSnapshot | None:
+def service_start(session: Session, cluster: str, project: str, force_deployment: bool = False,
+                  timeout_minutes: float = 5.0, say: Say = print, on_update: OnUpdate | None = None,
+                  sleep: Sleep = time.sleep, clock: Clock = time.monotonic, poll_seconds: float = POLL_SECONDS) -> DeploymentSnapshot | None:
     """ecs-cli `compose service start`: desired 0 -> 1; otherwise nothing (or a forced deployment)."""
     service = _existing_service(session.client("ecs"), cluster, project)
     count = 1 if service["desiredCount"] == 0 else None
@@ -321,24 +319,24 @@ def service_start(session, cluster: str, project: str, force_deployment: bool = 
                         sleep, clock, poll_seconds)
 
 
-def service_stop(session, cluster: str, project: str, timeout_minutes: float = 5.0, say: Say = print,
-                 on_update: OnUpdate | None = None, sleep=time.sleep, clock=time.monotonic,
+def service_stop(session: Session, cluster: str, project: str, timeout_minutes: float = 5.0, say: Say = print,
+                 on_update: OnUpdate | None = None, sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
                  poll_seconds: float = POLL_SECONDS) -> DeploymentSnapshot | None:
     """ecs-cli `compose service stop`: desired count 0 (the service stays, with no tasks)."""
     return _set_desired(session, cluster, project, 0, False, timeout_minutes, say, on_update, sleep, clock,
                         poll_seconds)
 
 
-def service_scale(session, cluster: str, project: str, count: int, max_percent: int | None = None,
+def service_scale(session: Session, cluster: str, project: str, count: int, max_percent: int | None = None,
                   min_healthy_percent: int | None = None, timeout_minutes: float = 5.0, say: Say = print,
-                  on_update: OnUpdate | None = None, sleep=time.sleep, clock=time.monotonic,
+                  on_update: OnUpdate | None = None, sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
                   poll_seconds: float = POLL_SECONDS) -> DeploymentSnapshot | None:
     """ecs-cli `compose service scale N` (tasks, not instances)."""
     return _set_desired(session, cluster, project, count, False, timeout_minutes, say, on_update, sleep, clock,
                         poll_seconds, max_percent, min_healthy_percent)
 
 
-def service_ps(session, cluster: str, project: str, desired_status: str | None = None) -> list[TaskRow]:
+def service_ps(session: Session, cluster: str, project: str, desired_status: str | None = None) -> list[TaskRow]:
     ecs = session.client("ecs")
     require_cluster(ecs, cluster)
     if describe_service(ecs, cluster, project) is None:
@@ -348,8 +346,8 @@ def service_ps(session, cluster: str, project: str, desired_status: str | None =
     return rows_for_tasks(ecs, session.client("ec2"), cluster, describe_tasks(ecs, cluster, arns))
 
 
-def service_rm(session, cluster: str, project: str, timeout_minutes: float = 15.0, say: Say = print,
-               sleep=time.sleep, clock=time.monotonic, poll_seconds: float = POLL_SECONDS) -> bool:
+def service_rm(session: Session, cluster: str, project: str, timeout_minutes: float = 15.0, say: Say = print,
+               sleep: Sleep = time.sleep, clock: Clock = time.monotonic, poll_seconds: float = POLL_SECONDS) -> bool:
     """ecs-cli `compose service rm`: DeleteService(force) and wait until its tasks are gone; False if none."""
     ecs = session.client("ecs")
     outer_say, say = say, _reporter(session, say)
@@ -376,15 +374,15 @@ def service_rm(session, cluster: str, project: str, timeout_minutes: float = 15.
     return True
 
 
-def delete_cluster_load_balancers(session, cluster: str, timeout_minutes: float = 10.0, say: Say = print,
-                                  sleep=time.sleep, clock=time.monotonic,
+def delete_cluster_load_balancers(session: Session, cluster: str, timeout_minutes: float = 10.0, say: Say = print,
+                                  sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
                                   poll_seconds: float = POLL_SECONDS) -> list[str]:
     """Before `down`: remove each service that has a load balancer we made, then the load balancer.
 
     `down` deletes services and the network but knows nothing of load balancers, and an
     ALB left in the subnets would keep the VPC from being deleted on AWS."""
     elbv2 = session.client("elbv2")
-    projects = []
+    projects: list[str] = []
     for page in pages(elbv2, "describe_load_balancers"):
         arns = [lb["LoadBalancerArn"] for lb in page["LoadBalancers"]]
         for batch in batches(arns, DESCRIBE_LIMITS["elbv2_tags"]):

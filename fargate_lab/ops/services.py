@@ -1,6 +1,7 @@
 """A compose project as an ECS service (`compose service ...`) or as standalone tasks (`compose up/ps/down`).
 
-    result = service_up(session, "default", "my-application", ["docker-compose.yml"], "ecs-params.yml")
+    result = service_up(session, "default", "my-application", ["docker-compose.yml"], "ecs-params.yml",
+                        options=ServiceOptions(desired_count=3, create_load_balancer=True))
     result.deployment_id, result.task_definition      # ecs-svc/..., my-application:3
 
 What ecs-cli's `compose service up|create|start|scale|rm` did, with its gaps closed:
@@ -21,6 +22,7 @@ the deadline with `clock`; a notebook on the virtual clock passes the cloud's ow
 
 This module is the front door; each concern lives in its own module, re-exported here:
 
+- service_options:   ServiceOptions, the flags of `service up|create` as one object, checked when made
 - project_common:    the polling pace, the project tag, the cluster check, ownership tags, the network
 - task_definitions:  compose files -> RegisterTaskDefinition, registered only when it differs
 - log_groups:        the awslogs groups a definition needs, created (tagged) when missing
@@ -37,17 +39,20 @@ from .deploy_wait import (KEEPS_STOPPING, MISSING_GRACE_POLLS, ROLLBACK_GRACE_PO
 from .load_balancers import (ELB_NAME_LIMIT, HEALTH_CHECK_PATH, LoadBalancer, check_load_balancer_flags,
                              delete_load_balancer, ensure_load_balancer, find_load_balancer)
 from .log_groups import awslogs_groups, create_log_groups, missing_log_groups
+from .log_groups import create_log_groups as create_log_groups_fn   # the name service_lifecycle gives it
 from .project_common import (POLL_SECONDS, PROJECT_TAG, OnUpdate, Say, network_configuration, require_cluster,
                              resource_tags)
-from .service_lifecycle import (DeployResult, check_deployment_flags, create_log_groups_fn,
-                                delete_cluster_load_balancers, deployment_configuration, service_create, service_ps,
-                                service_rm, service_scale, service_start, service_stop, service_up)
+from .service_lifecycle import (DeployResult, check_deployment_flags, delete_cluster_load_balancers,
+                                deployment_configuration, service_create, service_ps, service_rm, service_scale,
+                                service_start, service_stop, service_up)
+from .service_options import CreateKeywords, ServiceOptions, UpKeywords
 from .standalone_tasks import TASK_GROUP_PREFIX, TaskRunResult, compose_down, compose_ps, compose_up
 from .task_definitions import (COMPARED_KEYS, RECENT_REVISIONS, Project, comparable_definition, load_project,
                                register_if_changed, same_definition)
 
 __all__ = [   # the names this module has always offered, wherever they live now
     "DeployResult", "TaskRunResult", "LoadBalancer", "Project", "service_up", "service_create",
+    "ServiceOptions", "UpKeywords", "CreateKeywords",
     "service_start", "service_stop", "service_scale", "service_ps", "service_rm", "compose_up",
     "compose_ps", "compose_down", "wait_for_deployment", "register_if_changed", "same_definition",
     "stopped_reasons", "ComposeError",
