@@ -18,9 +18,10 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Mapping
+from typing import Any, TypedDict
 
 import yaml
 
@@ -47,7 +48,7 @@ class ClusterConfig:
     default_launch_type: str | None = None
     backend: str | None = None
 
-    def to_yaml(self) -> dict:
+    def to_yaml(self) -> dict[str, str]:
         fields = {"cluster": self.cluster, "region": self.region,
                   "default_launch_type": self.default_launch_type, "backend": self.backend}
         return {k: v for k, v in fields.items() if v is not None}
@@ -64,6 +65,13 @@ class Settings:
 
 
 # -- the file ----------------------------------------------------------------------
+class ConfigFile(TypedDict):
+    """The file's contents, as `load` returns them and `_save` writes them.  What `load` read from a
+    hand-edited file is checked where it is used (`_chosen_entry`), so these are the shapes meant."""
+    default: str | None        # the entry used when no --config-name is given
+    clusters: dict[str, Any]   # entry name -> that entry's mapping (ClusterConfig.to_yaml's when written)
+
+
 def config_path(env: Mapping[str, str] = os.environ) -> Path:
     if env.get("FARGATE_LAB_CONFIG"):
         return Path(env["FARGATE_LAB_CONFIG"]).expanduser()
@@ -71,7 +79,7 @@ def config_path(env: Mapping[str, str] = os.environ) -> Path:
     return Path(base) / "fargate-lab" / "config.yml"
 
 
-def load(path: Path | None = None) -> dict:
+def load(path: Path | None = None) -> ConfigFile:
     """The file as {"default": name | None, "clusters": {name: {...}}}; empty if there is none."""
     path = path or config_path()
     if not path.exists():
@@ -88,7 +96,7 @@ def load(path: Path | None = None) -> dict:
     return {"default": data.get("default"), "clusters": dict(clusters or {})}
 
 
-def _save(data: dict, path: Path) -> None:
+def _save(data: ConfigFile, path: Path) -> None:
     """Write atomically and private (0600), as ecs-cli does: a half-written config is worse than none."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = yaml.safe_dump({"default": data["default"], "clusters": data["clusters"]}, sort_keys=False)
@@ -166,14 +174,14 @@ def set_default(config_name: str) -> None:
     _save(data, path)
 
 
-def _unknown_config(name: str, data: dict, path: Path) -> str:
+def _unknown_config(name: str, data: ConfigFile, path: Path) -> str:
     known = ", ".join(sorted(data["clusters"])) or "none yet"
     return (f"--config-name: no configuration named {name!r} in {path} (known: {known}); "
             f"create it with `fargate-lab configure --config-name {name} --cluster ...`")
 
 
 # -- reading -----------------------------------------------------------------------
-def _chosen_entry(config_name: str | None, path: Path) -> tuple[str | None, dict]:
+def _chosen_entry(config_name: str | None, path: Path) -> tuple[str | None, dict[str, Any]]:
     data = load(path)
     if config_name is not None and config_name not in data["clusters"]:
         raise ConfigError(_unknown_config(config_name, data, path))
@@ -200,7 +208,8 @@ def resolve(cluster: str | None = None, region: str | None = None, launch_type: 
     name, entry = _chosen_entry(config_name, path)
     in_file = f"{path} (config {name!r})"
 
-    def pick(flag_value, flag, env_names, file_key, default, check):
+    def pick(flag_value: str | None, flag: str, env_names: tuple[str, ...], file_key: str, default: str,
+             check: Callable[[str, str], str]) -> str:
         for value, source in ((flag_value, flag), *((env.get(n), n) for n in env_names),
                               (entry.get(file_key), in_file)):
             if value not in (None, ""):   # "" counts as unset, as exported-but-empty variables are

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from . import cluster as cluster_ops
 from . import tags as project_tags
 from .errors import OpsError
-from .plumbing import key_value_tags
+from .plumbing import Client, Json, Session, key_value_tags
 from .project_common import Say
 
 HEALTH_CHECK_PATH = "/"
@@ -41,7 +41,7 @@ def _elb_name(cluster: str, project: str) -> str:
     return name
 
 
-def _container_port(definition: dict, container_name: str | None, container_port: int | None) -> tuple[str, int]:
+def _container_port(definition: Json, container_name: str | None, container_port: int | None) -> tuple[str, int]:
     """The container and port the load balancer sends traffic to (checked against the task definition)."""
     containers = definition.get("containerDefinitions", [])
     with_ports = [c for c in containers if c.get("portMappings")]
@@ -66,7 +66,7 @@ def _container_port(definition: dict, container_name: str | None, container_port
     return container["name"], int(container_port)
 
 
-def check_load_balancer_flags(definition: dict, target_group_arn: str | None, container_name: str | None,
+def check_load_balancer_flags(definition: Json, target_group_arn: str | None, container_name: str | None,
                               container_port: int | None, create_load_balancer: bool) -> tuple[str, int] | None:
     """Validate the load-balancer flags before anything is created; (container, port) or None."""
     if target_group_arn and create_load_balancer:
@@ -82,17 +82,18 @@ def check_load_balancer_flags(definition: dict, target_group_arn: str | None, co
     return None
 
 
-def find_load_balancer(session, cluster: str, project: str) -> dict | None:
+def find_load_balancer(session: Session, cluster: str, project: str) -> Json | None:
     elbv2 = session.client("elbv2")
     try:
-        return elbv2.describe_load_balancers(Names=[_elb_name(cluster, project)])["LoadBalancers"][0]
+        found: Json = elbv2.describe_load_balancers(Names=[_elb_name(cluster, project)])["LoadBalancers"][0]
+        return found
     except ClientError as e:
         if e.response["Error"]["Code"] == "LoadBalancerNotFound":
             return None
         raise
 
 
-def ensure_load_balancer(session, cluster: str, project: str, container_name: str, container_port: int,
+def ensure_load_balancer(session: Session, cluster: str, project: str, container_name: str, container_port: int,
                          tags: dict[str, str], deregistration_delay: int | None = None,
                          say: Say = print) -> LoadBalancer:
     """An internet-facing ALB in up's VPC, an ip target group (health check /), a listener on the port.
@@ -103,7 +104,7 @@ def ensure_load_balancer(session, cluster: str, project: str, container_name: st
     name = _elb_name(cluster, project)
     lb = find_load_balancer(session, cluster, project)
     made = lb is None
-    if made:
+    if lb is None:
         lb = elbv2.create_load_balancer(Name=name, Subnets=list(network.subnet_ids),
                                         SecurityGroups=list(network.security_group_ids), Scheme="internet-facing",
                                         Type="application", Tags=key_value_tags(tags))["LoadBalancers"][0]
@@ -121,19 +122,22 @@ def ensure_load_balancer(session, cluster: str, project: str, container_name: st
     return LoadBalancer(lb["LoadBalancerArn"], lb["DNSName"], target_group, container_name, container_port)
 
 
-def _ensure_target_group(elbv2, name: str, vpc_id: str, port: int, tags: dict[str, str], say: Say) -> str:
+def _ensure_target_group(elbv2: Client, name: str, vpc_id: str, port: int, tags: dict[str, str], say: Say) -> str:
+    arn: str
     try:
-        return elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+        arn = elbv2.describe_target_groups(Names=[name])["TargetGroups"][0]["TargetGroupArn"]
+        return arn
     except ClientError as e:
         if e.response["Error"]["Code"] != "TargetGroupNotFound":
             raise
     group = elbv2.create_target_group(Name=name, Protocol="HTTP", Port=port, VpcId=vpc_id, TargetType="ip",
                                       HealthCheckPath=HEALTH_CHECK_PATH, Tags=key_value_tags(tags))["TargetGroups"][0]
     say(f"Created target group {name} (ip targets, health check {HEALTH_CHECK_PATH})")
-    return group["TargetGroupArn"]
+    arn = group["TargetGroupArn"]
+    return arn
 
 
-def delete_load_balancer(session, cluster: str, project: str, say: Say = print) -> bool:
+def delete_load_balancer(session: Session, cluster: str, project: str, say: Say = print) -> bool:
     """Remove the load balancer and target group `--create-load-balancer` made (ours only, by tag)."""
     elbv2 = session.client("elbv2")
     lb = find_load_balancer(session, cluster, project)

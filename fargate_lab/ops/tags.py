@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .plumbing import TagsLike, ecs_tags, key_value_tags, tag_dict
+from .plumbing import Json, TagsLike, ecs_tags, key_value_tags, tag_dict
 
 MANAGED_TAG = "fargate-lab:managed"
 MANAGED_VALUE = "true"
@@ -30,7 +30,7 @@ def for_ec2(cluster: str, extra: Mapping[str, str] | None = None) -> list[dict[s
 
 
 def ec2_tag_specifications(resource_type: str, cluster: str,
-                           extra: Mapping[str, str] | None = None) -> list[dict]:
+                           extra: Mapping[str, str] | None = None) -> list[Json]:
     """EC2's `TagSpecifications=` for a create call (tags the resource atomically)."""
     return [{"ResourceType": resource_type, "Tags": for_ec2(cluster, extra)}]
 
@@ -49,7 +49,7 @@ def for_logs(cluster: str, extra: Mapping[str, str] | None = None) -> dict[str, 
     return ownership(cluster, extra)
 
 
-def ec2_filters(cluster: str) -> list[dict]:
+def ec2_filters(cluster: str) -> list[Json]:
     """Describe* filters that find only our resources for `cluster`."""
     return [{"Name": f"tag:{MANAGED_TAG}", "Values": [MANAGED_VALUE]},
             {"Name": f"tag:{CLUSTER_TAG}", "Values": [cluster]}]

@@ -6,20 +6,21 @@ Split out of `services.py` (which re-exports it).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from ..compose import EcsParams, read_ecs_params, to_task_definition
 from .errors import OpsError
-from .plumbing import ecs_tags
+from .plumbing import Client, Json, ecs_tags
 
 @dataclass(frozen=True)
 class Project:
     """A compose project translated: the RegisterTaskDefinition input and its ecs-params."""
     name: str
-    task_definition: dict
+    task_definition: Json
     params: EcsParams | None
 
 
@@ -40,11 +41,10 @@ def load_project(project: str, compose_files: Sequence[str], ecs_params: str | N
 _CONTAINER_DEFAULTS = {"cpu": 0, "essential": True}
 
 
-def _prune(value):
+def _prune(value: Any) -> Any:
     """Drop what ECS adds or leaves out when it is empty, so a request and its echo compare equal."""
     if isinstance(value, dict):
-        out = {k: _prune(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v not in (None, [], {}, "")}
+        return _pruned(value)
     if isinstance(value, list):
         items = [_prune(v) for v in value]
         if items and all(isinstance(i, dict) and "name" in i for i in items):
@@ -53,7 +53,13 @@ def _prune(value):
     return value
 
 
-def _normal_size(value) -> str | None:
+def _pruned(value: Json) -> Json:
+    """`_prune` of a dict (its members pruned, the empty ones dropped)."""
+    out = {k: _prune(v) for k, v in value.items()}
+    return {k: v for k, v in out.items() if v not in (None, [], {}, "")}
+
+
+def _normal_size(value: object) -> str | None:
     """'1 vCPU' -> '1024', '2 GB' -> '2048', '512' -> '512' (ECS stores plain numbers)."""
     if value is None:
         return None
@@ -62,9 +68,9 @@ def _normal_size(value) -> str | None:
     return str(int(round(float(m.group(1)) * 1024))) if m else text
 
 
-def _container_comparable(container: dict, network_mode: str | None) -> dict:
+def _container_comparable(container: Json, network_mode: str | None) -> Json:
     c = {k: v for k, v in container.items() if _CONTAINER_DEFAULTS.get(k, object()) != v}
-    ports = []
+    ports: list[Json] = []
     for m in c.get("portMappings", []):
         m = dict(m)
         m.setdefault("protocol", "tcp")
@@ -73,7 +79,7 @@ def _container_comparable(container: dict, network_mode: str | None) -> dict:
         ports.append(m)
     if ports:
         c["portMappings"] = ports
-    return _prune(c)
+    return _pruned(c)
 
 
 COMPARED_KEYS = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "volumes", "placementConstraints",
@@ -81,7 +87,7 @@ COMPARED_KEYS = ("family", "taskRoleArn", "executionRoleArn", "networkMode", "vo
                  "inferenceAccelerators", "ephemeralStorage", "runtimePlatform")
 
 
-def comparable_definition(definition: dict) -> dict:
+def comparable_definition(definition: Json) -> Json:
     """The parts of a task definition that make it a different revision, normalised."""
     mode = definition.get("networkMode")
     out = {k: definition.get(k) for k in COMPARED_KEYS}
@@ -89,16 +95,17 @@ def comparable_definition(definition: dict) -> dict:
     out["requiresCompatibilities"] = sorted(out["requiresCompatibilities"] or [])
     containers = (_container_comparable(c, mode) for c in definition.get("containerDefinitions", []))
     out["containerDefinitions"] = sorted(containers, key=lambda c: c.get("name", ""))
-    return _prune(out)
+    return _pruned(out)
 
 
-def same_definition(request: dict, registered: dict) -> bool:
+def same_definition(request: Json, registered: Json) -> bool:
     return comparable_definition(request) == comparable_definition(registered)
 
 
-def _describe_definition(ecs, reference: str) -> dict | None:
+def _describe_definition(ecs: Client, reference: str) -> Json | None:
     try:
-        return ecs.describe_task_definition(taskDefinition=reference)["taskDefinition"]
+        definition: Json = ecs.describe_task_definition(taskDefinition=reference)["taskDefinition"]
+        return definition
     except ClientError as e:
         if e.response["Error"]["Code"] in ("ClientException", "InvalidParameterException"):
             return None   # no such family or revision yet
@@ -108,21 +115,23 @@ def _describe_definition(ecs, reference: str) -> dict | None:
 RECENT_REVISIONS = 5   # how far back an identical revision is looked for (a revert to v2 finds v2's revision)
 
 
-def _recent_revisions(ecs, family: str) -> list[str]:
+def _recent_revisions(ecs: Client, family: str) -> list[str]:
     try:
-        return ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC",
-                                         maxResults=RECENT_REVISIONS)["taskDefinitionArns"]
+        arns: list[str] = ecs.list_task_definitions(familyPrefix=family, status="ACTIVE", sort="DESC",
+                                                    maxResults=RECENT_REVISIONS)["taskDefinitionArns"]
+        return arns
     except ClientError:
         return []
 
 
-def register_if_changed(ecs, request: dict, tags: dict[str, str], candidates: Sequence[str] = ()) -> tuple[dict, bool]:
+def register_if_changed(ecs: Client, request: Json, tags: dict[str, str],
+                        candidates: Sequence[str] = ()) -> tuple[Json, bool]:
     """(task definition, True if newly registered).
 
     Reuses an ACTIVE revision identical to `request`: the candidates first (e.g. the
     service's current revision), then the family's latest few (ecs-cli's RegisterTaskDefinitionIfNeeded in
     clients/aws/ecs/client.go kept a per-machine cache instead, so another machine registered again)."""
-    checked = set()
+    checked: set[str] = set()
     for reference in [*candidates, *_recent_revisions(ecs, request["family"])]:
         if reference in checked:
             continue
@@ -130,5 +139,5 @@ def register_if_changed(ecs, request: dict, tags: dict[str, str], candidates: Se
         existing = _describe_definition(ecs, reference)
         if existing and existing.get("status") == "ACTIVE" and same_definition(request, existing):
             return existing, False
-    registered = ecs.register_task_definition(**request, tags=ecs_tags(tags))["taskDefinition"]
+    registered: Json = ecs.register_task_definition(**request, tags=ecs_tags(tags))["taskDefinition"]
     return registered, True

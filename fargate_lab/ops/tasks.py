@@ -11,11 +11,12 @@ private IP.  Only boto3 clients from the session given are used.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from . import plumbing
-from .plumbing import name_of
+from .plumbing import Client, Json, Session, name_of
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ class TaskRow:
 HEADERS = ("Name", "State", "Ports", "TaskDefinition", "Health")
 
 
-def list_task_arns(ecs, cluster: str, desired_status: str | None = None, **filters) -> list[str]:
+def list_task_arns(ecs: Client, cluster: str, desired_status: str | None = None, **filters: Any) -> list[str]:
     """Task ARNs (RUNNING then STOPPED unless one desired status is asked), paginated."""
     statuses = [desired_status] if desired_status else ["RUNNING", "STOPPED"]
     arns: list[str] = []
@@ -46,17 +47,17 @@ def list_task_arns(ecs, cluster: str, desired_status: str | None = None, **filte
     return arns
 
 
-def describe_tasks(ecs, cluster: str, arns: list[str]) -> list[dict]:
+def describe_tasks(ecs: Client, cluster: str, arns: list[str]) -> list[Json]:
     found = plumbing.describe_tasks(ecs, cluster, arns)
     order = {arn: i for i, arn in enumerate(arns)}
     return sorted(found, key=lambda t: order.get(t["taskArn"], len(order)))
 
 
-def task_id(task: dict) -> str:
+def task_id(task: Json) -> str:
     return name_of(task["taskArn"])
 
 
-def eni_of(task: dict) -> tuple[str | None, str | None]:
+def eni_of(task: Json) -> tuple[str | None, str | None]:
     """(ENI id, private IPv4) from the task's ElasticNetworkInterface attachment."""
     for attachment in task.get("attachments", []):
         if attachment.get("type") != "ElasticNetworkInterface":
@@ -66,7 +67,7 @@ def eni_of(task: dict) -> tuple[str | None, str | None]:
     return None, None
 
 
-def public_ips(ec2, tasks: list[dict]) -> dict[str, str]:
+def public_ips(ec2: Client, tasks: list[Json]) -> dict[str, str]:
     """ENI id -> public IP, in one DescribeNetworkInterfaces call (ENIs already gone are skipped)."""
     ids = [eni for eni, _ in map(eni_of, tasks) if eni]
     if not ids:
@@ -85,9 +86,9 @@ def public_ips(ec2, tasks: list[dict]) -> dict[str, str]:
             for i in interfaces if (i.get("Association") or {}).get("PublicIp")}
 
 
-def rows_for_tasks(ecs, ec2, cluster: str, tasks: list[dict]) -> list[TaskRow]:
+def rows_for_tasks(ecs: Client, ec2: Client, cluster: str, tasks: list[Json]) -> list[TaskRow]:
     addresses = public_ips(ec2, [t for t in tasks if t.get("lastStatus") != "STOPPED"])
-    definitions: dict[str, dict] = {}
+    definitions: dict[str, dict[str, list[Json]]] = {}   # task definition ARN -> container -> port mappings
     rows = []
     for task in tasks:
         arn = task["taskDefinitionArn"]
@@ -106,7 +107,7 @@ def rows_for_tasks(ecs, ec2, cluster: str, tasks: list[dict]) -> list[TaskRow]:
     return rows
 
 
-def _container_ports(ecs, task_definition_arn: str) -> dict[str, list[dict]]:
+def _container_ports(ecs: Client, task_definition_arn: str) -> dict[str, list[Json]]:
     try:
         td = ecs.describe_task_definition(taskDefinition=task_definition_arn)["taskDefinition"]
     except ClientError:
@@ -114,7 +115,7 @@ def _container_ports(ecs, task_definition_arn: str) -> dict[str, list[dict]]:
     return {c["name"]: c.get("portMappings", []) for c in td.get("containerDefinitions", [])}
 
 
-def _ports_text(ip: str | None, mappings: list[dict]) -> str:
+def _ports_text(ip: str | None, mappings: list[Json]) -> str:
     out = []
     for m in mappings:
         port = m.get("containerPort")
@@ -123,12 +124,12 @@ def _ports_text(ip: str | None, mappings: list[dict]) -> str:
     return ", ".join(out)
 
 
-def task_rows(session, cluster: str, arns: list[str]) -> list[TaskRow]:
+def task_rows(session: Session, cluster: str, arns: list[str]) -> list[TaskRow]:
     ecs, ec2 = session.client("ecs"), session.client("ec2")
     return rows_for_tasks(ecs, ec2, cluster, describe_tasks(ecs, cluster, arns))
 
 
-def cluster_ps(session, cluster: str, desired_status: str | None = None) -> list[TaskRow]:
+def cluster_ps(session: Session, cluster: str, desired_status: str | None = None) -> list[TaskRow]:
     """Every task of the cluster (ecs-cli `ps`)."""
     ecs = session.client("ecs")
     return task_rows(session, cluster, list_task_arns(ecs, cluster, desired_status))
