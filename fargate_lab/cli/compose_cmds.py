@@ -34,7 +34,7 @@ DEFAULT_TIMEOUT_MINUTES = 5.0
 @dataclasses.dataclass
 class ComposeOptions:
     files: list[str]
-    project: str | None
+    project: str                    # -p; "" when not given (the compose files name the project)
     ecs_params: str | None
     task_role_arn: str | None
 
@@ -68,7 +68,7 @@ def default_compose_files(cwd: Path | None = None) -> list[str]:
     return [main] + ([override] if override else [])
 
 
-@cli.group(cls=AliasedGroup)
+@cli.group(cls=AliasedGroup, aliases={"start": "up", "stop": "down", "list": "ps"})
 @click.option("--file", "-f", "files", multiple=True, help="Compose file (repeatable; default docker-compose.yml "
                                                             "+ docker-compose.override.yml).")
 @click.option("--project-name", "-p", help="Project name: the task-definition family and service name "
@@ -80,7 +80,7 @@ def default_compose_files(cwd: Path | None = None) -> list[str]:
 def compose(ctx, files, project_name, ecs_params, task_role_arn, cluster_opt, region_opt, config_name_opt):
     """A compose project as standalone tasks (up/ps/down) or as a service (`compose service ...`)."""
     _apply_config_options(ctx, cluster_opt, region_opt, config_name_opt)
-    ctx.obj.compose = ComposeOptions(list(files), project_name, ecs_params, task_role_arn)
+    ctx.obj.compose = ComposeOptions(list(files), project_name or "", ecs_params, task_role_arn)
 
 
 def _compose(ctx: click.Context) -> ComposeOptions:
@@ -92,8 +92,6 @@ def _compose(ctx: click.Context) -> ComposeOptions:
         options.ecs_params = DEFAULT_ECS_PARAMS
     return options
 
-
-compose.aliases = {"start": "up", "stop": "down", "list": "ps"}
 
 
 def _launch_type_option(fn):

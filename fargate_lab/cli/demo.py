@@ -15,12 +15,15 @@ from rich.text import Text
 from .. import backend as backends
 from ..ops import config, services
 from ..ops.errors import OpsError
+from ..ops.services import ServiceOptions
 from .group import cli
 from .output import _console, print_rows
 
 DEMO_SPEED = 7.0
 DEMO_PROJECT = "my-application"
 DEMO_DEREGISTRATION_DELAY = 60   # seconds a replaced task's target drains (AWS default 300: too long to watch)
+DEMO_TIMEOUT_MINUTES = 30        # of the cloud's clock: a deploy of the demo takes a few
+NEXT_RELEASE = ServiceOptions(timeout_minutes=DEMO_TIMEOUT_MINUTES)   # `service up` with no flags
 DEMO_COMPOSE = """\
 services:
   web:
@@ -104,8 +107,10 @@ class Demo:
         cluster_ops.up(self.session, cluster="default", say=self.say)
         first = self.deploy("v1", "the first release, behind a new load balancer",
                             flags=f"--create-load-balancer --create-log-groups --desired-count {self.desired}",
-                            desired=self.desired, create_load_balancer=True, create_log_groups=True,
-                            deregistration_delay=DEMO_DEREGISTRATION_DELAY)
+                            options=ServiceOptions(desired_count=self.desired, create_load_balancer=True,
+                                                   create_log_groups=True,
+                                                   deregistration_delay=DEMO_DEREGISTRATION_DELAY,
+                                                   timeout_minutes=DEMO_TIMEOUT_MINUTES))
         second = self.deploy("v2", "a new release: a rolling deployment, old targets drain")
         rolled_back = self.broken_release(serving=second.task_definition)
         serving = self.show_tasks()
@@ -117,15 +122,16 @@ class Demo:
         self.console.print()
         self.console.print(f"[bold]$ {command}[/bold]" + (f"  [dim]# {remark}[/dim]" if remark else ""))
 
-    def deploy(self, tag: str, remark: str, flags: str = "", **extra) -> services.DeployResult:
+    def deploy(self, tag: str, remark: str, flags: str = "",
+               options: ServiceOptions = NEXT_RELEASE) -> services.DeployResult:
         from ..ops.watch import DeploymentView
         self.compose_file.write_text(DEMO_COMPOSE.format(tag=tag, project=DEMO_PROJECT, region=self.region))
         self.step(f"fargate-lab compose --project-name {DEMO_PROJECT} service up {flags}".strip(),
                   f"{remark} (image fargatelab/web:{tag})")
         with DeploymentView(console=self.console) as view:
             return services.service_up(self.session, "default", DEMO_PROJECT, [str(self.compose_file)],
-                                       str(self.params_file), say=view.say, on_update=view.update,
-                                       timeout_minutes=30, **self.waits, **extra)
+                                       str(self.params_file), options=options, say=view.say,
+                                       on_update=view.update, **self.waits)
 
     def broken_release(self, serving: str) -> bool:
         """Deploy an image that crashes; True if the failure names the rollback."""
@@ -148,7 +154,7 @@ class Demo:
     def tear_down(self) -> None:
         from ..ops import cluster as cluster_ops
         self.step(f"fargate-lab compose --project-name {DEMO_PROJECT} service rm")
-        services.service_rm(self.session, "default", DEMO_PROJECT, timeout_minutes=30, say=self.say,
+        services.service_rm(self.session, "default", DEMO_PROJECT, timeout_minutes=DEMO_TIMEOUT_MINUTES, say=self.say,
                             **self.waits)
         self.step("fargate-lab down --force")
         cluster_ops.down(self.session, cluster="default", force=True, say=self.say)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import click
@@ -63,7 +63,10 @@ def make_session(settings: config.Settings, port: int, dry_run: bool = False,
 
 
 def _state(ctx: click.Context) -> State:
-    return ctx.find_object(State)
+    state = ctx.find_object(State)
+    if state is None:   # `cli` makes one for every command under it
+        raise RuntimeError("a fargate-lab command ran outside the `fargate-lab` group")
+    return state
 
 
 def config_options(fn):
@@ -102,7 +105,9 @@ def _parse_tags(value: str | None) -> dict[str, str]:
 class AliasedGroup(click.Group):
     """A group whose commands have aliases (ecs-cli: `service rm` = `delete` = `down`, `ps` = `list`)."""
 
-    aliases: dict[str, str] = {}
+    def __init__(self, *args: Any, aliases: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.aliases = dict(aliases or {})
 
     def get_command(self, ctx, name):
         return super().get_command(ctx, self.aliases.get(name, name))

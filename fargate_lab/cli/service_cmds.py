@@ -1,11 +1,17 @@
 """`compose service ...`: the project as an ECS service; and `scale`."""
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import click
 
 from ..ops import services
 from ..ops.errors import OpsError
+from ..ops.services import ServiceOptions
 from .compose_cmds import (
+    DEFAULT_TIMEOUT_MINUTES,
     ComposeOptions,
     _compose,
     _launch_type_option,
@@ -32,76 +38,80 @@ def _deployment_options(fn):
     return fn
 
 
-def _service_options(fn):
-    """create/up: what the service is made with."""
-    fn = click.option("--tags", help="Extra tags, key=value,...")(fn)
-    fn = _launch_type_option(fn)
-    fn = click.option("--create-log-groups/--no-create-log-groups", default=True, show_default=True,
-                      help="Create missing awslogs log groups (tagged) first; --no-create-log-groups fails "
-                           "instead.")(fn)
-    fn = click.option("--create-load-balancer", is_flag=True,
-                      help="Make an ALB, an ip target group (health check /) and a listener on the container port.")(fn)
-    fn = click.option("--container-port", type=click.IntRange(1, 65535),
-                      help="Container port for the load balancer.")(fn)
-    fn = click.option("--container-name", help="Container for the load balancer.")(fn)
-    fn = click.option("--target-group-arn", help="Register the tasks in this (ip) target group.")(fn)
-    fn = click.option("--no-rollback", is_flag=True, help="Circuit breaker without rollback.")(fn)
-    fn = click.option("--no-circuit-breaker", is_flag=True, help="No deployment circuit breaker.")(fn)
-    return _deployment_options(fn)
-
-
-@compose.group("service", cls=AliasedGroup)
-def service_group():
+@compose.group("service", cls=AliasedGroup, aliases={"delete": "rm", "down": "rm", "list": "ps"})
+def service_group() -> None:
     """The project as an ECS service: up, create, start, stop, scale, ps, rm."""
 
 
-service_group.aliases = {"delete": "rm", "down": "rm", "list": "ps"}
+def _service_options(*, up: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The flags that make the service, handed to the command as one ServiceOptions (`options`):
+    `service create`'s, and with `up` also --desired-count, --force-deployment and --timeout."""
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(command)
+        @click.pass_context
+        def with_options(ctx: click.Context, **flags: Any) -> None:
+            command(ctx, options=_options_from_flags(ctx, **flags))
+        fn: Callable[..., None] = with_options
+        if up:
+            fn = _timeout_option(fn)
+            fn = click.option("--force-deployment", is_flag=True,
+                              help="Start a new deployment even if nothing changed.")(fn)
+            fn = click.option("--desired-count", type=click.IntRange(min=0),
+                              help="Tasks to run (default: 1 for a new service, else unchanged).")(fn)
+        fn = click.option("--tags", help="Extra tags, key=value,...")(fn)
+        fn = _launch_type_option(fn)
+        fn = click.option("--create-log-groups/--no-create-log-groups", default=True, show_default=True,
+                          help="Create missing awslogs log groups (tagged) first; --no-create-log-groups fails "
+                               "instead.")(fn)
+        fn = click.option("--create-load-balancer", is_flag=True,
+                          help="Make an ALB, an ip target group (health check /) and a listener on the container "
+                               "port.")(fn)
+        fn = click.option("--container-port", type=click.IntRange(1, 65535),
+                          help="Container port for the load balancer.")(fn)
+        fn = click.option("--container-name", help="Container for the load balancer.")(fn)
+        fn = click.option("--target-group-arn", help="Register the tasks in this (ip) target group.")(fn)
+        fn = click.option("--no-rollback", is_flag=True, help="Circuit breaker without rollback.")(fn)
+        fn = click.option("--no-circuit-breaker", is_flag=True, help="No deployment circuit breaker.")(fn)
+        return _deployment_options(fn)
+    return decorate
 
 
-def _service_kwargs(max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn, container_name,
-                    container_port, create_load_balancer, create_log_groups, tags) -> dict:
-    return dict(max_percent=max_percent, min_healthy_percent=min_healthy, circuit_breaker=not no_circuit_breaker,
-                rollback=not no_rollback, target_group_arn=target_group_arn, container_name=container_name,
-                container_port=container_port, create_load_balancer=create_load_balancer,
-                create_log_groups=create_log_groups, tags=_parse_tags(tags) or None)
+def _options_from_flags(ctx: click.Context, *, max_percent: int | None, min_healthy: int | None,
+                        no_circuit_breaker: bool, no_rollback: bool, target_group_arn: str | None,
+                        container_name: str | None, container_port: int | None, create_load_balancer: bool,
+                        create_log_groups: bool, launch_type: str | None, tags: str | None,
+                        desired_count: int | None = None, force_deployment: bool = False,
+                        timeout: float = DEFAULT_TIMEOUT_MINUTES) -> ServiceOptions:
+    """One ServiceOptions from the flags (the launch type defaults to the configuration's)."""
+    compose_options: ComposeOptions = ctx.obj.compose
+    return ServiceOptions(desired_count=desired_count, max_percent=max_percent, min_healthy_percent=min_healthy,
+                          circuit_breaker=not no_circuit_breaker, rollback=not no_rollback,
+                          target_group_arn=target_group_arn, container_name=container_name,
+                          container_port=container_port, create_load_balancer=create_load_balancer,
+                          create_log_groups=create_log_groups, force_deployment=force_deployment,
+                          timeout_minutes=timeout, launch_type=_state(ctx).settings(launch_type).launch_type,
+                          tags=_parse_tags(tags) or None, task_role_arn=compose_options.task_role_arn)
 
 
 @service_group.command("up")
-@_service_options
-@click.option("--desired-count", type=click.IntRange(min=0), help="Tasks to run (default: 1 for a new service, "
-                                                                  "else unchanged).")
-@click.option("--force-deployment", is_flag=True, help="Start a new deployment even if nothing changed.")
-@_timeout_option
-@click.pass_context
-def service_up(ctx, max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn, container_name,
-               container_port, create_load_balancer, create_log_groups, launch_type, tags, desired_count,
-               force_deployment, timeout):
+@_service_options(up=True)
+def service_up(ctx: click.Context, options: ServiceOptions) -> None:
     """Create or update the service and wait until the deployment COMPLETED (or say why it failed)."""
-    state, options = _state(ctx), _compose(ctx)
-    settings = state.settings(launch_type=launch_type)
-    kwargs = _service_kwargs(max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn,
-                             container_name, container_port, create_load_balancer, create_log_groups, tags)
+    state, compose_options = _state(ctx), _compose(ctx)
     session = state.session(autostart=True)
     with _deployment_view() as view:
-        services.service_up(session, settings.cluster, options.project, options.files, options.ecs_params,
-                            desired=desired_count, force_deployment=force_deployment, timeout_minutes=timeout,
-                            launch_type=settings.launch_type, say=view.say, on_update=view.update,
-                            task_role_arn=options.task_role_arn, poll_seconds=_poll_seconds(), **kwargs)
+        services.service_up(session, state.settings().cluster, compose_options.project, compose_options.files,
+                            compose_options.ecs_params, options=options, say=view.say, on_update=view.update,
+                            poll_seconds=_poll_seconds())
 
 
 @service_group.command("create")
-@_service_options
-@click.pass_context
-def service_create(ctx, max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn, container_name,
-                   container_port, create_load_balancer, create_log_groups, launch_type, tags):
+@_service_options(up=False)
+def service_create(ctx: click.Context, options: ServiceOptions) -> None:
     """Create the service with 0 tasks (start it with `service start`)."""
-    state, options = _state(ctx), _compose(ctx)
-    settings = state.settings(launch_type=launch_type)
-    kwargs = _service_kwargs(max_percent, min_healthy, no_circuit_breaker, no_rollback, target_group_arn,
-                             container_name, container_port, create_load_balancer, create_log_groups, tags)
-    services.service_create(state.session(autostart=True), settings.cluster, options.project, options.files,
-                            options.ecs_params, launch_type=settings.launch_type, say=say,
-                            task_role_arn=options.task_role_arn, **kwargs)
+    state, compose_options = _state(ctx), _compose(ctx)
+    services.service_create(state.session(autostart=True), state.settings().cluster, compose_options.project,
+                            compose_options.files, compose_options.ecs_params, options=options, say=say)
 
 
 def _service_project(ctx: click.Context) -> str:
@@ -192,5 +202,5 @@ def scale(ctx, count, size, project_name, cluster_opt, region_opt, config_name_o
         except OpsError:
             raise OpsError("which service? pass --project-name (there is no docker-compose.yml here to take "
                            "the project name from)") from None
-        project_name = ComposeOptions(files, None, None, None).project_name()
+        project_name = ComposeOptions(files, "", None, None).project_name()
     _scale(ctx, project_name, wanted, max_percent, min_healthy, timeout)
