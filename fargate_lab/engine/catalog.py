@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -28,11 +29,11 @@ class ImageBehaviour:
     log_lines: tuple[str, ...] = ("server started",)
     exit_lines: tuple[str, ...] = ()
 
-    def with_changes(self, **changes) -> ImageBehaviour:
+    def with_changes(self, **changes: Any) -> ImageBehaviour:
         return replace(self, **changes)
 
 
-def _web(version: str, **kw) -> ImageBehaviour:
+def _web(version: str, **kw: Any) -> ImageBehaviour:
     lines = (f"fargate-lab web {version} starting",
              "nginx: [notice] start worker processes",
              f"listening on 0.0.0.0:80 (version {version})")
@@ -95,7 +96,7 @@ class ImageCatalog:
             cat.entries[ref] = ImageBehaviour(description="tag does not exist", pull_error="not found")
         return cat
 
-    def add(self, image: str, behaviour: ImageBehaviour | None = None, **changes) -> ImageBehaviour:
+    def add(self, image: str, behaviour: ImageBehaviour | None = None, **changes: Any) -> ImageBehaviour:
         """Add or change an entry: `add("me/api:v7", exits_after=30, exit_code=2)`.
 
         A reference with `*` or `?` is a glob pattern."""

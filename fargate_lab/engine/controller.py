@@ -136,7 +136,7 @@ class ServiceController:
         return max(0, self.rt.timing.service_launches_per_window - sum(count for _, count in log))
 
     @staticmethod
-    def _launch_log(service: Service) -> deque:
+    def _launch_log(service: Service) -> deque[tuple[float, int]]:
         """(time, tasks started) of the steps inside the launch window."""
         return service.book.launch_log
 
@@ -179,7 +179,7 @@ class ServiceController:
                                                can_replace_old=not failed, can_launch_old=placeable,
                                                budget=self._launch_budget(service))
         for task_id in step.retired:
-            retiring = self.deployments[service.live[task_id].deployment_id]
+            retiring = self.deployments[_deployment_id(service.live[task_id])]
             retiring.book.keep = max(0, retiring.book.keep - 1)
 
         if step.stop:
@@ -260,7 +260,7 @@ class ServiceController:
         healthy = self.lifecycle.healthy_for_deployment(t)
         failing = any(c.health_status == HealthStatus.UNHEALTHY for c in t.essential_containers) or any(
             g.state == TargetState.UNHEALTHY for g in t.targets)
-        return TaskView(t.id, t.deployment_id, t.last_status == TaskStatus.RUNNING, healthy, t.availability_zone or "",
+        return TaskView(t.id, _deployment_id(t), t.last_status == TaskStatus.RUNNING, healthy, t.availability_zone or "",
                         failing), healthy
 
     def _settle(self, service: Service, health: dict[str, bool]) -> None:
@@ -283,13 +283,14 @@ class ServiceController:
             self.service_event(service, f"(service {service.name}) has reached a steady state.")
         service.book.steady = steady
 
-    def _launch_service_task(self, service: Service, per_subnet: dict, deployment: Deployment | None = None) -> Task:
+    def _launch_service_task(self, service: Service, per_subnet: dict[str | None, int],
+                             deployment: Deployment | None = None) -> Task:
         """Start one task of `deployment` (the PRIMARY by default) in the subnet (AZ) with the fewest."""
         dep = deployment or service.primary
         subnets = dep.revision.network["awsvpcConfiguration"]["subnets"] if dep.revision.network else []
         subnet = min(subnets, key=lambda s: per_subnet.get(s, 0)) if subnets else None  # first wins ties
         per_subnet[subnet] = per_subnet.get(subnet, 0) + 1
-        tags = {}
+        tags: dict[str, str] = {}
         if service.spec.propagate_tags == "SERVICE":
             tags.update(service.tags)
         elif service.spec.propagate_tags == "TASK_DEFINITION":
@@ -307,9 +308,10 @@ class ServiceController:
         service = task.service
         if service is None or task.stopping:
             return  # a standalone task just reports UNHEALTHY; nothing replaces it
+        assert task.started_at is not None   # health checks begin once the task is RUNNING
         grace_end = task.started_at + service.spec.grace_period
         if self.rt.clock.now() < grace_end:
-            def recheck():
+            def recheck() -> None:
                 still = (target.state == TargetState.UNHEALTHY) if target else any(
                     c.essential and c.health_status == HealthStatus.UNHEALTHY for c in task.containers)
                 if still:
@@ -317,6 +319,7 @@ class ServiceController:
             self.rt.clock.call_at(grace_end, recheck)
             return
         if cause == "elb":
+            assert target is not None   # the lifecycle reports an "elb" failure with its target
             self.service_event(service, f"(service {service.name}) (task {task.id}) (port {target.port}) is unhealthy in "
                         f"(target-group {target.group_arn}) due to (reason Health checks failed with these codes: [500])")
             reason = f"Task failed ELB health checks in (target-group {target.group_arn})"
@@ -327,6 +330,12 @@ class ServiceController:
             self.task_failed(task, before_running=False)
         service.book.unhealthy_replacements += 1
         self.lifecycle.stop_task(task, "ServiceSchedulerInitiated", reason)
+
+
+def _deployment_id(task: Task) -> str:
+    """The deployment that started a service's task."""
+    assert task.deployment_id is not None   # set with task.service when the task is launched
+    return task.deployment_id
 
 
 def service_launch(service: Service) -> tuple[str, str | None]:

@@ -18,6 +18,12 @@ from .status import (
 GONE = (TaskStatus.STOPPING, TaskStatus.DEPROVISIONING, TaskStatus.STOPPED)   # on their way out
 
 
+def _completed_at(dep: Deployment) -> float:
+    """When a COMPLETED deployment completed."""
+    assert dep.completed_at is not None   # DeploymentBook.complete sets it with rolloutState COMPLETED
+    return dep.completed_at
+
+
 class DeploymentBook:
     def __init__(self, ids: IdSource):
         self.ids = ids
@@ -99,7 +105,7 @@ class DeploymentBook:
     def rollback_target(service: Service, dep: Deployment) -> Deployment | None:
         """The most recent COMPLETED deployment other than `dep` (a rollback needs one, docs/ecs-behaviour.md §3.4)."""
         done = [d for d in service.history if d is not dep and d.rollout_state == RolloutState.COMPLETED]
-        return max(done, key=lambda d: d.completed_at) if done else None
+        return max(done, key=_completed_at) if done else None
 
     @staticmethod
     def stop(dep: Deployment, target: Deployment, now: float) -> None:

@@ -7,10 +7,10 @@ are AWS's own where known (docs/ecs-behaviour.md §6).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from .api import RESOURCE_APIS
+from .api.base import Handler
 from .catalog import ImageCatalog
 from .clock import Clock, VirtualClock
 from .controller import ServiceController
@@ -23,16 +23,18 @@ from .runtime import Runtime
 from .state import EngineState, Quotas, RegionState
 from .substrate import OfflineSubstrate, Substrate
 from .timing import Timing, preset
+from .types import Json
 
 __all__ = ["Engine", "Quotas", "RegionState"]
 
 
-def _part(owner: str, name: str, settable: bool = False):
-    """An Engine attribute that is `self.<owner>.<name>`."""
-    def get(engine):
+def _part(owner: str, name: str, settable: bool = False) -> Any:
+    """An Engine attribute that is `self.<owner>.<name>`: a property, typed by the annotation of the
+    class attribute it is assigned to."""
+    def get(engine: Engine) -> Any:
         return getattr(getattr(engine, owner), name)
 
-    def put(engine, value):
+    def put(engine: Engine, value: Any) -> None:
         setattr(getattr(engine, owner), name, value)
     return property(get, put if settable else None, doc=f"{owner}.{name}")
 
@@ -52,7 +54,7 @@ class Engine:
         self.lifecycle = TaskLifecycle(self.runtime, self.state)
         self.controller = ServiceController(self.runtime, self.lifecycle, self.book)
         self.lifecycle.listener = self.controller   # the one call path back: task -> its service
-        self._operations: dict[str, Callable[[str, dict], dict]] = {}
+        self._operations: dict[str, Handler] = {}
         for api_class in RESOURCE_APIS:
             api = api_class(self.runtime, self.state, self.lifecycle, self.controller, self.book)
             for name, handler in api.operations().items():
@@ -60,7 +62,7 @@ class Engine:
                 self._operations[name] = handler
 
     # -- entry point ----------------------------------------------------------
-    def call(self, region: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    def call(self, region: str, operation: str, params: Json) -> Json:
         handler = self._operations.get(operation)
         if handler is None:
             raise EcsError("UnsupportedOperation", operation)

@@ -20,7 +20,7 @@ _RANGES = {  # cpu units -> (min MiB, max MiB, step MiB)
 
 
 def _pairs() -> dict[int, tuple[int, ...]]:
-    out = {256: (512, 1024, 2048)}
+    out: dict[int, tuple[int, ...]] = {256: (512, 1024, 2048)}
     for cpu, rng in _RANGES.items():
         if rng:
             lo, hi, step = rng

@@ -14,10 +14,11 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from .catalog import ImageBehaviour
+from .scheduler import TaskView
 from .status import (
     AttachmentStatus,
     BreakerStatus,
@@ -33,6 +34,7 @@ from .status import (
     TaskStatus,
 )
 from .substrate import NetworkInterface
+from .types import Json
 
 PENDING_STATES = (TaskStatus.PROVISIONING, TaskStatus.PENDING, TaskStatus.ACTIVATING)
 # Task lastStatus / desiredStatus / healthStatus and deployment status values the
@@ -50,14 +52,14 @@ def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"key": k, "value": v} for k, v in tags.items()]
 
 
-def _add_present(out: dict[str, Any], pairs) -> None:
+def _add_present(out: Json, pairs: Iterable[tuple[str, object]]) -> None:
     """Each (key, value) whose value is set; AWS omits the key otherwise."""
     for key, value in pairs:
         if value:
             out[key] = value
 
 
-def _launch_pairs(spec: ServiceSpec | Revision) -> tuple:
+def _launch_pairs(spec: ServiceSpec | Revision) -> tuple[tuple[str, object], ...]:
     return (("launchType", spec.launch_type), ("capacityProviderStrategy", spec.capacity_strategy),
             ("networkConfiguration", spec.network))
 
@@ -68,17 +70,17 @@ class Cluster:
     arn: str
     region: str
     tags: dict[str, str] = field(default_factory=dict)
-    settings: list[dict] = field(default_factory=lambda: [{"name": "containerInsights", "value": "disabled"}])
+    settings: list[Json] = field(default_factory=lambda: [{"name": "containerInsights", "value": "disabled"}])
     capacity_providers: list[str] = field(default_factory=list)
-    default_strategy: list[dict] = field(default_factory=list)
-    configuration: dict | None = None
+    default_strategy: list[Json] = field(default_factory=list)
+    configuration: Json | None = None
     status: ClusterStatus = ClusterStatus.ACTIVE
     tasks: dict[str, Task] = field(default_factory=dict)       # every describable task
     services: dict[str, Service] = field(default_factory=dict)  # by name, any status
 
-    def render(self, include: list[str] | None = None) -> dict[str, Any]:
+    def render(self, include: list[str] | None = None) -> Json:
         tasks = self.tasks.values()
-        out = {
+        out: Json = {
             "clusterArn": self.arn, "clusterName": self.name, "status": str(self.status),
             "registeredContainerInstancesCount": 0,
             "runningTasksCount": sum(t.last_status == TaskStatus.RUNNING for t in tasks),
@@ -109,21 +111,22 @@ class TaskDefinition:
     arn: str
     family: str
     revision: int
-    body: dict[str, Any]       # the registered definition, as DescribeTaskDefinition shows it
+    body: Json                 # the registered definition, as DescribeTaskDefinition shows it
     tags: dict[str, str] = field(default_factory=dict)
     status: TaskDefinitionStatus = TaskDefinitionStatus.ACTIVE
     deregistered_at: float | None = None
     delete_requested_at: float | None = None
 
     @property
-    def containers(self) -> list[dict]:
-        return self.body["containerDefinitions"]
+    def containers(self) -> list[Json]:
+        containers: list[Json] = self.body["containerDefinitions"]
+        return containers
 
     @property
     def fargate(self) -> bool:
         return "FARGATE" in self.body.get("compatibilities", [])
 
-    def render(self) -> dict[str, Any]:
+    def render(self) -> Json:
         out = dict(self.body, status=str(self.status))
         if self.deregistered_at is not None:
             out["deregisteredAt"] = self.deregistered_at
@@ -134,7 +137,7 @@ class TaskDefinition:
 
 @dataclass
 class ContainerState:
-    definition: dict[str, Any]
+    definition: Json           # the container definition, as registered
     behaviour: ImageBehaviour
     arn: str
     runtime_id: str
@@ -145,15 +148,18 @@ class ContainerState:
 
     @property
     def name(self) -> str:
-        return self.definition["name"]
+        name: str = self.definition["name"]
+        return name
 
     @property
     def essential(self) -> bool:
-        return self.definition.get("essential", True)
+        essential: bool = self.definition.get("essential", True)
+        return essential
 
     @property
-    def health_check(self) -> dict | None:
-        return self.definition.get("healthCheck")
+    def health_check(self) -> Json | None:
+        check: Json | None = self.definition.get("healthCheck")
+        return check
 
 
 @dataclass
@@ -178,8 +184,8 @@ class Task:
     group: str
     started_by: str | None
     created_at: float
-    network: dict | None = None
-    overrides: dict = field(default_factory=dict)
+    network: Json | None = None
+    overrides: Json = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     execute_command: bool = False     # enableExecuteCommand as the task was started with
     service: Service | None = None
@@ -231,13 +237,13 @@ class Task:
             return HealthStatus.UNKNOWN
         return HealthStatus.HEALTHY
 
-    def render(self, include_tags: bool = False, at_start: bool = False) -> dict[str, Any]:
+    def render(self, include_tags: bool = False, at_start: bool = False) -> Json:
         """at_start: the RunTask response, which (on AWS, 2023-2025 recordings) shows neither
         connectivity nor healthStatus, nor the containers' healthStatus/networkBindings."""
         td = self.definition
         given = {o.get("name"): o for o in self.overrides.get("containerOverrides", [])}
         overrides = {k: v for k, v in self.overrides.items() if k != "containerOverrides"}
-        out: dict[str, Any] = {
+        out: Json = {
             "taskArn": self.arn, "clusterArn": self.cluster.arn,
             "taskDefinitionArn": td.arn, "group": self.group,
             "lastStatus": str(self.last_status), "desiredStatus": str(self.desired_status),
@@ -278,8 +284,8 @@ class Task:
             out["tags"] = tag_list(self.tags)
         return out
 
-    def _render_container(self, c: ContainerState, at_start: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    def _render_container(self, c: ContainerState, at_start: bool = False) -> Json:
+        out: Json = {
             "containerArn": c.arn, "taskArn": self.arn, "name": c.name, "image": c.definition["image"],
             "lastStatus": str(c.last_status), "networkInterfaces": [], "cpu": str(c.definition.get("cpu", 0)),
         }
@@ -308,10 +314,10 @@ class Revision:
     """What a deployment deploys: the service's spec when the deployment began (a service revision)."""
     task_definition: TaskDefinition
     launch_type: str | None
-    capacity_strategy: list[dict]
-    network: dict | None
-    config: dict                      # deploymentConfiguration
-    load_balancers: list[dict]
+    capacity_strategy: list[Json]
+    network: Json | None
+    config: Json                      # deploymentConfiguration
+    load_balancers: list[Json]
 
 
 @dataclass
@@ -352,14 +358,14 @@ class Deployment:
         return self.revision.task_definition
 
     @property
-    def config(self) -> dict:
+    def config(self) -> Json:
         return self.revision.config
 
-    def render(self, tasks: list[Task], fresh: bool = False, desired: int | None = None) -> dict[str, Any]:
+    def render(self, tasks: list[Task], fresh: bool = False, desired: int | None = None) -> Json:
         """fresh: the deployment was created by the call being answered; AWS's CreateService and
         UpdateService responses show it with desiredCount 0 (the scheduler has not sized it yet)."""
         mine = [t for t in tasks if t.deployment_id == self.id]
-        out: dict[str, Any] = {
+        out: Json = {
             "id": self.id, "status": str(self.status), "taskDefinition": self.task_definition.arn,
             "desiredCount": 0 if fresh else self.desired_count if desired is None else desired,
             "pendingCount": sum(t.last_status in PENDING_STATES for t in mine),
@@ -386,10 +392,10 @@ class ServiceSpec:
     desired_count: int
     task_definition: TaskDefinition
     launch_type: str | None
-    capacity_strategy: list[dict]
-    network: dict | None
-    load_balancers: list[dict]
-    config: dict                      # deploymentConfiguration
+    capacity_strategy: list[Json]
+    network: Json | None
+    load_balancers: list[Json]
+    config: Json                      # deploymentConfiguration
     grace_period: int
     propagate_tags: str = "NONE"
     managed_tags: bool = False
@@ -409,15 +415,15 @@ class ServiceBookkeeping:
     reconcile_pending: bool = False
     # The scheduler's view of each live task, worked out again only for tasks touched since
     # (ServiceController._views): a step then costs little for the thousands that did not change.
-    views: dict = field(default_factory=dict)                       # task id -> (TaskView, healthy)
-    touched: set = field(default_factory=set)                       # task ids changed since the last step
+    views: dict[str, tuple[TaskView, bool]] = field(default_factory=dict)   # task id -> (view, healthy)
+    touched: set[str] = field(default_factory=set)                  # task ids changed since the last step
     start_failures: int = 0           # consecutive tasks that never reached RUNNING
     launch_not_before: float = 0.0    # the start-failure throttle
     impaired_reported: bool = False
     unhealthy_replacements: int = 0   # for the next "replaced N tasks due to an unhealthy status"
     placement_reported: bool = False
     steady: bool = False              # steady state reached (and reported) since the last change
-    launch_log: deque = field(default_factory=deque)   # (time, tasks started) of the steps in the launch window
+    launch_log: deque[tuple[float, int]] = field(default_factory=deque)   # (time, tasks started) of the steps in the launch window
     launch_wake: float | None = None  # when a step held back by the launch budget looks again
 
 
@@ -435,7 +441,7 @@ class Service:
     status: ServiceStatus = ServiceStatus.ACTIVE
     deployments: list[Deployment] = field(default_factory=list)   # PRIMARY first
     history: list[Deployment] = field(default_factory=list)       # every deployment, oldest first
-    events: deque = field(default_factory=lambda: deque(maxlen=100))
+    events: deque[ServiceEvent] = field(default_factory=lambda: deque(maxlen=100))
     live: dict[str, Task] = field(default_factory=dict)            # tasks not yet STOPPED
     book: ServiceBookkeeping = field(default_factory=ServiceBookkeeping)
 
@@ -444,14 +450,14 @@ class Service:
         return self.deployments[0]
 
     def render(self, include_tags: bool = False, fresh: str | None = None,
-               before: dict[str, int] | None = None) -> dict[str, Any]:
+               before: dict[str, int] | None = None) -> Json:
         """fresh: the id of a deployment created by the call being answered (see Deployment.render);
         before: the desired counts the other deployments had before that call, which AWS's response
         still shows (the scheduler has not resized them yet)."""
         tasks = list(self.live.values())
         spec = self.spec
         deployments = [d.render(tasks, fresh=d.id == fresh, desired=(before or {}).get(d.id)) for d in self.deployments]
-        out: dict[str, Any] = {
+        out: Json = {
             "serviceArn": self.arn, "serviceName": self.name, "clusterArn": self.cluster.arn,
             "loadBalancers": spec.load_balancers, "serviceRegistries": [], "status": str(self.status),
             "desiredCount": spec.desired_count,

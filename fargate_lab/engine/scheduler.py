@@ -11,6 +11,8 @@ import math
 from collections import Counter
 from dataclasses import dataclass
 
+from .types import Json
+
 
 @dataclass(frozen=True)
 class TaskView:
@@ -101,7 +103,7 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
             stop.append(t.id)
 
     room = high - (len(tasks) - len(stop))
-    left = budget if budget is not None else math.inf   # starts this step may still make
+    left: float = budget if budget is not None else math.inf   # starts this step may still make
     replace = []
     wanted = 0                                          # starts the limits allow, budget aside
     if can_launch_old:
@@ -110,14 +112,16 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
             count = max(0, min(claim - alive, room))
             wanted += count
             room -= count
-            count = min(count, left)
+            if count > left:
+                count = int(left)                       # finite here: the budget less whole starts
             if count:
                 replace.append((deployment, count))
                 left -= count
     remaining_new = len(new) - max(surplus, 0)
     launch = max(0, min(desired - remaining_new, room)) if can_launch else 0
     wanted += launch
-    launch = min(launch, left)
+    if launch > left:
+        launch = int(left)
     held = wanted - launch - sum(count for _, count in replace)
 
     unfinished = bool(old) or remaining_new < desired
@@ -127,12 +131,13 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
                 replace=tuple(replace), held=held)
 
 
-def circuit_breaker_threshold(desired: int, breaker: dict | None = None) -> int:
+def circuit_breaker_threshold(desired: int, breaker: Json | None = None) -> int:
     """Failures that trip the breaker (docs/ecs-behaviour.md §3.2; the July 2026 settings from the
     model's ThresholdConfiguration).  Percent types multiply `value` by the latest desired
     count; BOUNDED_PERCENT (the default, 50) is then held within 3..200, COUNT is `value` as is."""
     threshold = (breaker or {}).get("thresholdConfiguration") or {}
-    kind, value = threshold.get("type", "BOUNDED_PERCENT"), threshold.get("value", 50)
+    kind = threshold.get("type", "BOUNDED_PERCENT")
+    value: int = threshold.get("value", 50)
     if kind == "COUNT":
         return max(1, value)
     count = math.ceil(value / 100 * desired)

@@ -12,6 +12,8 @@ if sys.version_info >= (3, 11):
     StrEnum = enum.StrEnum
 else:   # requires-python is >= 3.10
     class StrEnum(str, enum.Enum):
+        _value_: str   # what `.value` is, for the type checker (an annotation, not a member)
+
         def __str__(self) -> str:
             return self.value
 

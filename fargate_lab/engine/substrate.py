@@ -61,13 +61,14 @@ class OfflineSubstrate:
     logs: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=dict)
     _next: int = 0
 
-    def subnet_zones(self, region, subnet_ids):
+    def subnet_zones(self, region: str, subnet_ids: list[str]) -> dict[str, str]:
         return {s: f"{region}{self.zones[i % len(self.zones)]}" for i, s in enumerate(subnet_ids)}
 
-    def check_security_groups(self, region, group_ids):
+    def check_security_groups(self, region: str, group_ids: list[str]) -> None:
         return None
 
-    def create_interface(self, region, subnet_id, groups, public, description):
+    def create_interface(self, region: str, subnet_id: str, groups: list[str], public: bool,
+                         description: str) -> NetworkInterface:
         self._next += 1
         n = self._next
         ip = f"10.0.{(n >> 8) & 255}.{n & 255}"
@@ -77,26 +78,26 @@ class OfflineSubstrate:
             private_dns=f"ip-{ip.replace('.', '-')}.ec2.internal",
             public_ip=f"54.0.{(n >> 8) & 255}.{n & 255}" if public else None)
 
-    def delete_interface(self, region, eni):
+    def delete_interface(self, region: str, eni: NetworkInterface) -> None:
         return None
 
-    def target_group(self, region, arn):
+    def target_group(self, region: str, arn: str) -> TargetGroupSettings | None:
         return TargetGroupSettings(arn=arn)
 
-    def register_target(self, region, arn, ip, port):
+    def register_target(self, region: str, arn: str, ip: str, port: int) -> None:
         return None
 
-    def deregister_target(self, region, arn, ip, port):
+    def deregister_target(self, region: str, arn: str, ip: str, port: int) -> None:
         return None
 
-    def log_group_exists(self, region, name):
+    def log_group_exists(self, region: str, name: str) -> bool:
         return True
 
-    def create_log_group(self, region, name):
+    def create_log_group(self, region: str, name: str) -> None:
         return None
 
-    def write_logs(self, region, group, stream, lines):
+    def write_logs(self, region: str, group: str, stream: str, lines: list[tuple[float, str]]) -> None:
         self.logs.setdefault((group, stream), []).extend(lines)
 
-    def image_exists(self, region, image):
+    def image_exists(self, region: str, image: str) -> bool:
         return True

@@ -27,7 +27,7 @@ class Timing:
     scale: float = 1.0                                    # multiplies image pull/start times too
 
     def scaled(self, factor: float) -> Timing:
-        def s(pair):
+        def s(pair: tuple[float, float]) -> tuple[float, float]:
             return (pair[0] * factor, pair[1] * factor)
         return replace(self, provisioning=s(self.provisioning), activating=s(self.activating),
                        stopping=s(self.stopping), deprovisioning=s(self.deprovisioning),

@@ -7,6 +7,7 @@ import base64
 import json
 import re
 from collections.abc import Callable
+from typing import TypeAlias, TypeVar
 
 from ..controller import ServiceController
 from ..deployments import DeploymentBook
@@ -14,11 +15,15 @@ from ..errors import EcsError, client_error, invalid_parameter
 from ..lifecycle import TaskLifecycle
 from ..records import Cluster, Service, Task, TaskDefinition
 from ..runtime import Runtime
-from ..state import EngineState, RegionState
+from ..state import EngineState, Quotas, RegionState
 from ..status import ClusterStatus, TaskDefinitionStatus
+from ..types import Json
 
 NAME = re.compile(r"^[a-zA-Z0-9_-]{1,255}\Z")   # \Z: "$" would let a trailing newline through
 CLUSTER_NOT_FOUND = ("ClusterNotFoundException", "Cluster not found.")
+
+Handler: TypeAlias = Callable[[str, Json], Json]   # an operation: (region, params) -> response
+T = TypeVar("T")
 
 
 class ResourceApi:
@@ -32,7 +37,7 @@ class ResourceApi:
         self.controller = controller
         self.deployments = deployments
 
-    def operations(self) -> dict[str, Callable[[str, dict], dict]]:
+    def operations(self) -> dict[str, Handler]:
         return {name[3:]: getattr(self, name) for name in dir(type(self)) if name.startswith("op_")}
 
     @property
@@ -40,7 +45,7 @@ class ResourceApi:
         return self.rt.account
 
     @property
-    def quotas(self):
+    def quotas(self) -> Quotas:
         return self.state.quotas   # read at each call: a test may change the engine's quotas
 
     # -- lookups --------------------------------------------------------------
@@ -89,11 +94,11 @@ class ResourceApi:
     def _service(cluster: Cluster, ref: str) -> Service | None:
         return cluster.services.get(ref.rsplit("/", 1)[-1])
 
-    def _missing(self, region: str, ref: str, kind: str, rest: str) -> dict:
+    def _missing(self, region: str, ref: str, kind: str, rest: str) -> Json:
         """A Describe* failure entry: the ARN as given, else the one it would have."""
         return {"arn": ref if ref.startswith("arn:") else self._arn(region, kind, rest), "reason": "MISSING"}
 
-    def _describe_in_cluster(self, region: str, p: dict, kind: str, limit: int) -> dict:
+    def _describe_in_cluster(self, region: str, p: Json, kind: str, limit: int) -> Json:
         """DescribeTasks (kind "task") and DescribeServices ("service"): each one named rendered, each
         other name a MISSING failure."""
         cluster = self._cluster(region, p.get("cluster"))
@@ -114,7 +119,7 @@ class ResourceApi:
 
     # -- pagination (an opaque token, as AWS's) -------------------------------
     @staticmethod
-    def _page(items: list, params: dict, default: int, maximum: int) -> tuple[list, str | None]:
+    def _page(items: list[T], params: Json, default: int, maximum: int) -> tuple[list[T], str | None]:
         size = params.get("maxResults", default)
         if not 1 <= size <= maximum:
             raise invalid_parameter(f"maxResults must be between 1 and {maximum}.")
@@ -134,7 +139,7 @@ class ResourceApi:
 
     # -- shared checks ----------------------------------------------------------
     @staticmethod
-    def _tags(tags: list[dict]) -> dict[str, str]:
+    def _tags(tags: list[Json]) -> dict[str, str]:
         if len(tags) > 50:
             raise invalid_parameter("A resource can have at most 50 tags.")
         for i, tag in enumerate(tags):
@@ -150,7 +155,7 @@ class ResourceApi:
                                         "Specify a valid capacity provider and try again.")
 
     @staticmethod
-    def _check_strategy(strategy: list[dict], providers: list[str]) -> None:
+    def _check_strategy(strategy: list[Json], providers: list[str]) -> None:
         for item in strategy:
             if item["capacityProvider"] not in providers:
                 raise invalid_parameter("The specified capacity provider strategy cannot contain a capacity "
@@ -158,7 +163,7 @@ class ResourceApi:
                                         "capacity provider with the cluster or specify a valid capacity "
                                         "provider and try again.")
 
-    def _launch(self, cluster: Cluster, p: dict) -> tuple[str, str | None]:
+    def _launch(self, cluster: Cluster, p: Json) -> tuple[str, str | None]:
         """(launchType, capacityProviderName) for a RunTask/CreateService request."""
         launch, strategy = p.get("launchType"), p.get("capacityProviderStrategy")
         if launch and strategy:
@@ -171,7 +176,7 @@ class ResourceApi:
             return "FARGATE", best["capacityProvider"]
         return launch or "EC2", None
 
-    def _network(self, region: str, td: TaskDefinition, config: dict | None) -> dict | None:
+    def _network(self, region: str, td: TaskDefinition, config: Json | None) -> Json | None:
         if td.body.get("networkMode") != "awsvpc":
             return None
         vpc = (config or {}).get("awsvpcConfiguration")

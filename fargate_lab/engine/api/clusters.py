@@ -4,13 +4,14 @@ from __future__ import annotations
 from ..errors import EcsError, client_error, invalid_parameter
 from ..records import Cluster
 from ..status import LIVE_SERVICE_STATUSES, ClusterStatus, TaskStatus
+from ..types import Json
 from .base import NAME, ResourceApi
 
 
 class ClusterApi(ResourceApi):
     """CreateCluster, DescribeClusters, ListClusters, DeleteCluster, UpdateCluster(Settings), capacity providers."""
 
-    def op_CreateCluster(self, region, p):
+    def op_CreateCluster(self, region: str, p: Json) -> Json:
         name = p.get("clusterName", "default")
         if not NAME.match(name):
             raise invalid_parameter("Cluster name can have up to 255 letters (uppercase and lowercase), "
@@ -35,7 +36,7 @@ class ClusterApi(ResourceApi):
         state.clusters[name] = cluster
         return {"cluster": cluster.render(["TAGS", "SETTINGS"])}
 
-    def op_DescribeClusters(self, region, p):
+    def op_DescribeClusters(self, region: str, p: Json) -> Json:
         state = self._region(region)
         refs = p.get("clusters") or ["default"]
         out, failures = [], []
@@ -47,12 +48,12 @@ class ClusterApi(ResourceApi):
                 failures.append(self._missing(region, ref, "cluster", ref))
         return {"clusters": out, "failures": failures}
 
-    def op_ListClusters(self, region, p):
+    def op_ListClusters(self, region: str, p: Json) -> Json:
         arns = [c.arn for c in self._region(region).clusters.values() if c.status == ClusterStatus.ACTIVE]
         page, token = self._page(arns, p, 100, 100)
         return {"clusterArns": page, **({"nextToken": token} if token else {})}
 
-    def op_DeleteCluster(self, region, p):
+    def op_DeleteCluster(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p["cluster"])
         if any(s.status in LIVE_SERVICE_STATUSES for s in cluster.services.values()):
             raise EcsError("ClusterContainsServicesException",
@@ -62,7 +63,7 @@ class ClusterApi(ResourceApi):
         cluster.status = ClusterStatus.INACTIVE
         return {"cluster": cluster.render(["TAGS", "SETTINGS"])}
 
-    def op_UpdateCluster(self, region, p):
+    def op_UpdateCluster(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p["cluster"])
         if "settings" in p:
             cluster.settings = p["settings"]
@@ -70,12 +71,12 @@ class ClusterApi(ResourceApi):
             cluster.configuration = p["configuration"]
         return {"cluster": cluster.render(["SETTINGS", "CONFIGURATIONS"])}
 
-    def op_UpdateClusterSettings(self, region, p):
+    def op_UpdateClusterSettings(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p["cluster"])
         cluster.settings = p["settings"]
         return {"cluster": cluster.render(["SETTINGS"])}
 
-    def op_PutClusterCapacityProviders(self, region, p):
+    def op_PutClusterCapacityProviders(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p["cluster"])
         self._check_providers(p["capacityProviders"])
         self._check_strategy(p["defaultCapacityProviderStrategy"], p["capacityProviders"])
@@ -83,7 +84,7 @@ class ClusterApi(ResourceApi):
         cluster.default_strategy = list(p["defaultCapacityProviderStrategy"])
         return {"cluster": cluster.render()}
 
-    def op_DescribeCapacityProviders(self, region, p):
+    def op_DescribeCapacityProviders(self, region: str, p: Json) -> Json:
         names = p.get("capacityProviders") or ["FARGATE", "FARGATE_SPOT"]
         out, failures = [], []
         for name in names:
@@ -95,6 +96,6 @@ class ClusterApi(ResourceApi):
                 failures.append({"arn": name, "reason": "MISSING"})
         return {"capacityProviders": out, "failures": failures}
 
-    def op_ListContainerInstances(self, region, p):
+    def op_ListContainerInstances(self, region: str, p: Json) -> Json:
         self._cluster(region, p.get("cluster"))
         return {"containerInstanceArns": []}  # Fargate: no instances to list

@@ -5,6 +5,7 @@ from ..errors import EcsError, invalid_parameter
 from ..records import PENDING_STATES, Deployment, Service
 from ..scheduler import circuit_breaker_threshold
 from ..status import ServiceDeploymentStatus, TaskStatus
+from ..types import Json
 from .base import ResourceApi
 
 
@@ -12,15 +13,15 @@ class ServiceDeploymentApi(ResourceApi):
     """ListServiceDeployments, DescribeServiceDeployments, StopServiceDeployment, DescribeServiceRevisions."""
 
     @staticmethod
-    def _revision_summary(service: Service, dep: Deployment) -> dict:
+    def _revision_summary(service: Service, dep: Deployment) -> Json:
         """A revision's counts now (the model calls it a snapshot): requested, RUNNING, pending."""
         mine = [t for t in service.live.values() if t.deployment_id == dep.id]
         return {"arn": service.revision_arn(dep.id), "requestedTaskCount": dep.desired_count,
                 "runningTaskCount": sum(t.last_status == TaskStatus.RUNNING for t in mine),
                 "pendingTaskCount": sum(t.last_status in PENDING_STATES for t in mine)}
 
-    def _service_deployment(self, service: Service, dep: Deployment) -> dict:
-        out = {
+    def _service_deployment(self, service: Service, dep: Deployment) -> Json:
+        out: Json = {
             "serviceDeploymentArn": service.deployment_arn(dep.id), "serviceArn": service.arn,
             "clusterArn": service.cluster.arn, "createdAt": dep.created_at, "startedAt": dep.started_at,
             "updatedAt": dep.updated_at, "status": str(dep.sd_status),
@@ -43,7 +44,7 @@ class ServiceDeploymentApi(ResourceApi):
                                "serviceRevisionArn": service.revision_arn(dep.rollback_target or service.primary.id)}
         return out
 
-    def op_ListServiceDeployments(self, region, p):
+    def op_ListServiceDeployments(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p.get("cluster"))
         service = self._service(cluster, p["service"])
         if service is None:
@@ -69,10 +70,12 @@ class ServiceDeploymentApi(ResourceApi):
             return None
         cluster = self._region(region).clusters.get(parts[0])
         service = cluster.services.get(parts[1]) if cluster else None
-        dep = self.deployments.get(f"ecs-svc/{parts[2]}") if service else None
+        if service is None:
+            return None
+        dep = self.deployments.get(f"ecs-svc/{parts[2]}")
         return (service, dep) if dep and dep in service.history else None
 
-    def op_DescribeServiceDeployments(self, region, p):
+    def op_DescribeServiceDeployments(self, region: str, p: Json) -> Json:
         out, failures = [], []
         for arn in p["serviceDeploymentArns"]:
             found = self._find_by_deployment_arn(region, arn)
@@ -82,7 +85,7 @@ class ServiceDeploymentApi(ResourceApi):
                 failures.append({"arn": arn, "reason": "MISSING"})
         return {"serviceDeployments": out, "failures": failures}
 
-    def op_StopServiceDeployment(self, region, p):
+    def op_StopServiceDeployment(self, region: str, p: Json) -> Json:
         found = self._find_by_deployment_arn(region, p["serviceDeploymentArn"])
         if not found:
             raise EcsError("ServiceDeploymentNotFoundException",
@@ -100,7 +103,7 @@ class ServiceDeploymentApi(ResourceApi):
         self.controller.stop_deployment(service, dep, target)
         return {"serviceDeploymentArn": service.deployment_arn(dep.id)}
 
-    def op_DescribeServiceRevisions(self, region, p):
+    def op_DescribeServiceRevisions(self, region: str, p: Json) -> Json:
         out, failures = [], []
         for arn in p["serviceRevisionArns"]:
             found = self._find_by_deployment_arn(region, arn.replace(":service-revision/", ":service-deployment/"))

@@ -7,9 +7,10 @@ import math
 from ..errors import EcsError, client_error, invalid_parameter
 from ..records import Service, ServiceSpec, TaskDefinition
 from ..status import LIVE_SERVICE_STATUSES, DeploymentStatus, ServiceStatus
+from ..types import Json
 from .base import NAME, ResourceApi
 
-DEFAULT_DEPLOYMENT_CONFIG = {
+DEFAULT_DEPLOYMENT_CONFIG: Json = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
     "maximumPercent": 200, "minimumHealthyPercent": 100,
     "strategy": "ROLLING", "bakeTimeInMinutes": 0,   # shown by AWS on every rolling service (2025+)
@@ -19,8 +20,8 @@ DEFAULT_DEPLOYMENT_CONFIG = {
 class ServiceApi(ResourceApi):
     """CreateService, UpdateService, DeleteService, DescribeServices, ListServices."""
 
-    def _deployment_config(self, given: dict | None, base: dict) -> dict:
-        config = json.loads(json.dumps(base))
+    def _deployment_config(self, given: Json | None, base: Json) -> Json:
+        config: Json = json.loads(json.dumps(base))   # a deep copy
         for key, value in (given or {}).items():
             config[key] = value
         low, high = config.get("minimumHealthyPercent", 100), config.get("maximumPercent", 200)
@@ -49,7 +50,7 @@ class ServiceApi(ResourceApi):
         return config
 
     @staticmethod
-    def _check_early_success(early: dict, config: dict) -> None:
+    def _check_early_success(early: Json, config: Json) -> None:
         """The model's rules for DeploymentEarlySuccessCriteria: with enable, healthyPercent and
         sourceServiceRevisionCleanup are required; healthyPercent lies in minimumHealthyPercent..100;
         rolling deployments only."""
@@ -69,7 +70,7 @@ class ServiceApi(ResourceApi):
             raise invalid_parameter(f"{field} can only be used with the ROLLING deployment strategy, "
                                     f"not {config['strategy']}.")
 
-    def _load_balancers(self, region: str, td: TaskDefinition, lbs: list[dict]) -> list[dict]:
+    def _load_balancers(self, region: str, td: TaskDefinition, lbs: list[Json]) -> list[Json]:
         out = []
         if len(lbs) > 5:
             raise invalid_parameter("A service can use at most 5 target groups.")
@@ -93,7 +94,7 @@ class ServiceApi(ResourceApi):
             out.append({"targetGroupArn": arn, "containerName": name, "containerPort": port})
         return out
 
-    def op_CreateService(self, region, p):
+    def op_CreateService(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p.get("cluster"))
         name = p["serviceName"]
         if not NAME.match(name):
@@ -140,7 +141,7 @@ class ServiceApi(ResourceApi):
         self.controller.new_deployment(service, first=True)
         return {"service": service.render(include_tags=True, fresh=service.primary.id)}
 
-    def _active_service(self, region: str, p: dict) -> Service:
+    def _active_service(self, region: str, p: Json) -> Service:
         cluster = self._cluster(region, p.get("cluster"))
         service = self._service(cluster, p["service"])
         if service is None:
@@ -149,7 +150,7 @@ class ServiceApi(ResourceApi):
             raise EcsError("ServiceNotActiveException", "Service was not ACTIVE.")
         return service
 
-    def op_UpdateService(self, region, p):
+    def op_UpdateService(self, region: str, p: Json) -> Json:
         service = self._active_service(region, p)
         spec = service.spec
         # Validate everything first: a refused update changes nothing.
@@ -196,7 +197,7 @@ class ServiceApi(ResourceApi):
             self.controller.dirty(service)
         return {"service": service.render(fresh=fresh, before=before if fresh else None)}
 
-    def op_DeleteService(self, region, p):
+    def op_DeleteService(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p.get("cluster"))
         service = self._service(cluster, p["service"])
         if service is None or service.status == ServiceStatus.INACTIVE:
@@ -209,10 +210,10 @@ class ServiceApi(ResourceApi):
             self.controller.dirty(service)
         return {"service": service.render()}
 
-    def op_DescribeServices(self, region, p):
+    def op_DescribeServices(self, region: str, p: Json) -> Json:
         return self._describe_in_cluster(region, p, "service", 10)
 
-    def op_ListServices(self, region, p):
+    def op_ListServices(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p.get("cluster"))
         services = [s for s in cluster.services.values() if s.status == ServiceStatus.ACTIVE]
         if p.get("launchType"):

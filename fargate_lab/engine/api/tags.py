@@ -4,14 +4,15 @@ from __future__ import annotations
 import re
 
 from ..errors import EcsError, invalid_parameter
-from ..records import tag_list
+from ..records import Cluster, Service, Task, TaskDefinition, tag_list
+from ..types import Json
 from .base import ResourceApi
 
 
 class TagApi(ResourceApi):
     """TagResource, UntagResource, ListTagsForResource, ListAccountSettings."""
 
-    def _tagged(self, region: str, arn: str):
+    def _tagged(self, region: str, arn: str) -> Cluster | Service | Task | TaskDefinition:
         m = re.match(r"^arn:aws[a-z-]*:ecs:([^:]+):(\d+):([a-z-]+)/(.+)$", arn)
         if not m:
             raise invalid_parameter("The ARN provided is invalid.")
@@ -33,7 +34,7 @@ class TagApi(ResourceApi):
             pass
         raise EcsError("ResourceNotFoundException", "The specified resource could not be found.")
 
-    def op_TagResource(self, region, p):
+    def op_TagResource(self, region: str, p: Json) -> Json:
         resource = self._tagged(region, p["resourceArn"])
         new = self._tags(p["tags"])
         if len({**resource.tags, **new}) > 50:
@@ -41,16 +42,16 @@ class TagApi(ResourceApi):
         resource.tags.update(new)
         return {}
 
-    def op_UntagResource(self, region, p):
+    def op_UntagResource(self, region: str, p: Json) -> Json:
         resource = self._tagged(region, p["resourceArn"])
         for key in p["tagKeys"]:
             resource.tags.pop(key, None)
         return {}
 
-    def op_ListTagsForResource(self, region, p):
+    def op_ListTagsForResource(self, region: str, p: Json) -> Json:
         return {"tags": tag_list(self._tagged(region, p["resourceArn"]).tags)}
 
-    def op_ListAccountSettings(self, region, p):
+    def op_ListAccountSettings(self, region: str, p: Json) -> Json:
         names = ["serviceLongArnFormat", "taskLongArnFormat", "containerInstanceLongArnFormat",
                  "awsvpcTrunking", "containerInsights", "fargateTaskRetirementWaitPeriod"]
         values = {"awsvpcTrunking": "disabled", "containerInsights": "disabled",

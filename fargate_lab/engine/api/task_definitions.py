@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
 
 from ..errors import EcsError, client_error
 from ..fargate import check_size, parse_cpu, parse_memory
 from ..lifecycle import ECR_HOST
 from ..records import TaskDefinition, tag_list
 from ..status import TaskDefinitionStatus
+from ..types import Json
 from .base import NAME, ResourceApi
 
 
 class TaskDefinitionApi(ResourceApi):
     """RegisterTaskDefinition, DescribeTaskDefinition, List*, Deregister/DeleteTaskDefinitions."""
 
-    def op_RegisterTaskDefinition(self, region, p):
+    def op_RegisterTaskDefinition(self, region: str, p: Json) -> Json:
         family = p["family"]
         if not NAME.match(family):
             raise client_error("Family contains invalid characters. Up to 255 letters (uppercase and lowercase), "
@@ -64,7 +65,7 @@ class TaskDefinitionApi(ResourceApi):
                         raise client_error("Fargate requires task definition to have execution role ARN "
                                            "to support secrets.")
         if memory is not None:
-            used = sum(c.get("memory", c.get("memoryReservation", 0)) for c in containers)
+            used = sum(c["memory"] if "memory" in c else c.get("memoryReservation", 0) for c in containers)
             if used > memory:
                 raise client_error(f"The sum of container memory ({used} MiB) is greater than the task "
                                    f"memory ({memory} MiB). Lower the container memory or raise the task's.")
@@ -82,7 +83,7 @@ class TaskDefinitionApi(ResourceApi):
         revision = len(revisions) + 1
         arn = self._arn(region, "task-definition", f"{family}:{revision}")
         fargate_ok = network_mode == "awsvpc" and cpu is not None and memory is not None
-        body: dict[str, Any] = {
+        body: Json = {
             "taskDefinitionArn": arn, "containerDefinitions": containers, "family": family,
             "revision": revision, "volumes": p.get("volumes", []), "status": "ACTIVE",
             "requiresAttributes": self._required_attributes(containers, network_mode, p),
@@ -104,13 +105,13 @@ class TaskDefinitionApi(ResourceApi):
             body["memory"] = str(memory)
         td = TaskDefinition(arn=arn, family=family, revision=revision, body=body, tags=self._tags(p.get("tags", [])))
         revisions.append(td)
-        out = {"taskDefinition": td.render()}
+        out: Json = {"taskDefinition": td.render()}
         if td.tags:
             out["tags"] = tag_list(td.tags)
         return out
 
     @staticmethod
-    def _task_size(parse, p: dict, key: str) -> int | None:
+    def _task_size(parse: Callable[[str], int], p: Json, key: str) -> int | None:
         """Task-level cpu/memory: a short ASCII string first (a 5,000-digit or non-ASCII "number"
         would make the parser's int()/float() raise instead of answering)."""
         if p.get(key) is None:
@@ -122,7 +123,7 @@ class TaskDefinitionApi(ResourceApi):
         return parse(text)
 
     @staticmethod
-    def _container_definition(c: dict, p: dict) -> dict:
+    def _container_definition(c: Json, p: Json) -> Json:
         if not c.get("name"):
             raise client_error("Container.name should not be null or empty.")
         if not c.get("image"):
@@ -147,7 +148,7 @@ class TaskDefinitionApi(ResourceApi):
         return out
 
     @staticmethod
-    def _required_attributes(containers, network_mode, p) -> list[dict]:
+    def _required_attributes(containers: list[Json], network_mode: str | None, p: Json) -> list[dict[str, str]]:
         attrs = [{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.18"}]
         if network_mode == "awsvpc":
             attrs.append({"name": "ecs.capability.task-eni"})
@@ -159,14 +160,14 @@ class TaskDefinitionApi(ResourceApi):
             attrs.append({"name": "ecs.capability.container-health-check"})
         return attrs
 
-    def op_DescribeTaskDefinition(self, region, p):
+    def op_DescribeTaskDefinition(self, region: str, p: Json) -> Json:
         td = self._task_definition(region, p["taskDefinition"], client_error("Unable to describe task definition."))
-        out = {"taskDefinition": td.render()}
+        out: Json = {"taskDefinition": td.render()}
         if "TAGS" in p.get("include", []):
             out["tags"] = tag_list(td.tags)
         return out
 
-    def op_ListTaskDefinitions(self, region, p):
+    def op_ListTaskDefinitions(self, region: str, p: Json) -> Json:
         status = p.get("status", "ACTIVE")
         prefix = p.get("familyPrefix")
         items = [td for fam, revs in sorted(self._region(region).families.items())
@@ -176,7 +177,7 @@ class TaskDefinitionApi(ResourceApi):
         page, token = self._page([td.arn for td in items], p, 100, 100)
         return {"taskDefinitionArns": page, **({"nextToken": token} if token else {})}
 
-    def op_ListTaskDefinitionFamilies(self, region, p):
+    def op_ListTaskDefinitionFamilies(self, region: str, p: Json) -> Json:
         status = p.get("status", "ACTIVE")
         prefix = p.get("familyPrefix", "")
         names = []
@@ -187,7 +188,7 @@ class TaskDefinitionApi(ResourceApi):
         page, token = self._page(names, p, 100, 100)
         return {"families": page, **({"nextToken": token} if token else {})}
 
-    def op_DeregisterTaskDefinition(self, region, p):
+    def op_DeregisterTaskDefinition(self, region: str, p: Json) -> Json:
         ref = p["taskDefinition"]
         if ":" not in ref.split(":task-definition/", 1)[-1]:
             raise client_error("Revision must be specified: use family:revision.")
@@ -196,7 +197,7 @@ class TaskDefinitionApi(ResourceApi):
             td.status, td.deregistered_at = TaskDefinitionStatus.INACTIVE, self.rt.clock.now()
         return {"taskDefinition": td.render()}
 
-    def op_DeleteTaskDefinitions(self, region, p):
+    def op_DeleteTaskDefinitions(self, region: str, p: Json) -> Json:
         done, failures = [], []
         for ref in p["taskDefinitions"]:
             try:

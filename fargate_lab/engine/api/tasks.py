@@ -5,13 +5,14 @@ import json
 
 from ..errors import EcsError, client_error, invalid_parameter
 from ..status import TaskDefinitionStatus
+from ..types import Json
 from .base import ResourceApi
 
 
 class TaskApi(ResourceApi):
     """RunTask, StartTask (refused: Fargate has no instances), StopTask, DescribeTasks, ListTasks, GetTaskProtection."""
 
-    def op_RunTask(self, region, p):
+    def op_RunTask(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p.get("cluster"))
         td = self._task_definition(region, p["taskDefinition"], client_error("TaskDefinition not found."))
         if td.status != TaskDefinitionStatus.ACTIVE:   # RunTask answers InvalidParameterException here (UpdateService: ClientException)
@@ -39,12 +40,12 @@ class TaskApi(ResourceApi):
                  for _ in range(count)]
         return {"tasks": [t.render(include_tags=True, at_start=True) for t in tasks], "failures": []}
 
-    def op_StartTask(self, region, p):
+    def op_StartTask(self, region: str, p: Json) -> Json:
         self._cluster(region, p.get("cluster"))
         raise invalid_parameter("StartTask places tasks on container instances, and this Fargate cluster has "
                                 "none. Use RunTask with launchType FARGATE.")
 
-    def op_StopTask(self, region, p):
+    def op_StopTask(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p.get("cluster"))
         task = self._task(cluster, p["task"])
         if task is None:
@@ -52,10 +53,10 @@ class TaskApi(ResourceApi):
         self.lifecycle.stop_task(task, "UserInitiated", p.get("reason") or "Task stopped by user")
         return {"task": task.render(include_tags=True)}
 
-    def op_DescribeTasks(self, region, p):
+    def op_DescribeTasks(self, region: str, p: Json) -> Json:
         return self._describe_in_cluster(region, p, "task", 100)
 
-    def op_ListTasks(self, region, p):
+    def op_ListTasks(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p.get("cluster"))
         tasks = list(cluster.tasks.values())
         if p.get("serviceName"):
@@ -76,7 +77,7 @@ class TaskApi(ResourceApi):
         page, token = self._page([t.arn for t in tasks], p, 100, 100)
         return {"taskArns": page, **({"nextToken": token} if token else {})}
 
-    def op_GetTaskProtection(self, region, p):
+    def op_GetTaskProtection(self, region: str, p: Json) -> Json:
         cluster = self._cluster(region, p["cluster"])
         out, failures = [], []
         for ref in p.get("tasks", []):
