@@ -16,6 +16,7 @@ from functools import lru_cache
 from importlib import resources
 
 from .errors import OpsError
+from .plumbing import Json
 
 PRICES_FILE = "fargate_prices.json"
 ARCHITECTURES = {"X86_64": "linux/x86_64", "ARM64": "linux/arm64"}
@@ -62,9 +63,10 @@ class CostEstimate:
 
 
 @lru_cache(maxsize=1)
-def price_table() -> dict:
-    text = resources.files("fargate_lab").joinpath("data", PRICES_FILE).read_text()
-    return json.loads(text)
+def price_table() -> Json:
+    text = (resources.files("fargate_lab") / "data" / PRICES_FILE).read_text()
+    table: Json = json.loads(text)
+    return table
 
 
 def prices_for(region: str, platform: str = "linux/x86_64") -> Prices:
@@ -82,7 +84,7 @@ def prices_for(region: str, platform: str = "linux/x86_64") -> Prices:
                   entry["as_of"], entry["source"], table.get("currency", "USD"))
 
 
-def _platform(task_definition: dict, platform: str | None) -> str:
+def _platform(task_definition: Json, platform: str | None) -> str:
     if platform:
         return platform
     runtime = task_definition.get("runtimePlatform") or {}
@@ -91,7 +93,7 @@ def _platform(task_definition: dict, platform: str | None) -> str:
     return ARCHITECTURES.get(str(runtime.get("cpuArchitecture", "X86_64")).upper(), "linux/x86_64")
 
 
-def _units(task_definition: dict) -> tuple[float, float]:
+def _units(task_definition: Json) -> tuple[float, float]:
     """(vCPU, GB) from the task-level cpu units and MiB."""
     cpu, memory = task_definition.get("cpu"), task_definition.get("memory")
     if not cpu or not memory:
@@ -103,7 +105,7 @@ def _units(task_definition: dict) -> tuple[float, float]:
         raise OpsError(f"cpu {cpu!r} / memory {memory!r}: expected plain numbers (cpu units and MiB)") from None
 
 
-def estimate_cost(task_definition: dict, count: int = 1, hours: float = 1.0, region: str = "us-east-1",
+def estimate_cost(task_definition: Json, count: int = 1, hours: float = 1.0, region: str = "us-east-1",
                   platform: str | None = None) -> CostEstimate:
     """Cost of `count` tasks of `task_definition` running `hours` each."""
     if count < 1:

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
 
 from .errors import OpsError
-from .plumbing import Pace
+from .plumbing import Client, Clock, Json, Pace, Sleep
 from .project_common import POLL_SECONDS, OnUpdate, Say
 from .tasks import describe_tasks, list_task_arns
-from .watch import DeploymentSnapshot, ServiceWatcher
+from .watch import DeploymentRow, DeploymentSnapshot, ServiceWatcher
 
 MISSING_GRACE_POLLS = 3       # polls a just-created service may be missing from DescribeServices
 ROLLBACK_GRACE_POLLS = 3      # polls to wait for a rollback to show after a deployment FAILED
@@ -22,8 +21,8 @@ KEEPS_STOPPING = 3            # failed tasks in a row before we call it failing 
 
 # ---------------------------------------------------------------------------------- failure reasons
 
-def stopped_reasons(ecs, cluster: str, service: str, deployment_id: str | None = None,
-                    tasks: list[dict] | None = None) -> list[tuple[int, str]]:
+def stopped_reasons(ecs: Client, cluster: str, service: str, deployment_id: str | None = None,
+                    tasks: list[Json] | None = None) -> list[tuple[int, str]]:
     """Stopped tasks of a deployment (or of the given tasks), grouped: [(count, reason)], most first."""
     if tasks is None:
         arns = list_task_arns(ecs, cluster, "STOPPED", serviceName=service)
@@ -34,13 +33,13 @@ def stopped_reasons(ecs, cluster: str, service: str, deployment_id: str | None =
     return [(count, reason) for reason, count in counts.most_common()]
 
 
-def _routine_stop(task: dict) -> bool:
+def _routine_stop(task: Json) -> bool:
     """Stopped by a person or by the scheduler's scale-in/rollback, not because something failed."""
     return (task.get("stopCode") == "UserInitiated"
             or task.get("stoppedReason", "").startswith("Scaling activity initiated by"))
 
 
-def task_failure(task: dict) -> str:
+def task_failure(task: Json) -> str:
     """'Essential container in task exited (web: exit code 1)' — the task's reason plus its containers'."""
     details = []
     for c in task.get("containers", []):
@@ -61,8 +60,8 @@ def reasons_text(reasons: list[tuple[int, str]]) -> str:
 class _DeploymentWait:
     """Follows one deployment until it completes, fails, or the deadline passes."""
 
-    def __init__(self, ecs, watcher: ServiceWatcher, deployment_id: str, deadline: float, breaker: bool,
-                 rollback: bool, pace: Pace, on_update: OnUpdate | None):
+    def __init__(self, ecs: Client, watcher: ServiceWatcher, deployment_id: str, deadline: float, breaker: bool,
+                 rollback: bool, pace: Pace, on_update: OnUpdate | None) -> None:
         self.ecs, self.watcher, self.deployment_id, self.deadline = ecs, watcher, deployment_id, deadline
         self.breaker, self.rollback = breaker, rollback
         self.pace, self.on_update = pace, on_update
@@ -109,7 +108,8 @@ class _DeploymentWait:
             raise OpsError(self._failure_message(snap, rollback_state="done"))
         return None
 
-    def _note_failure(self, snap: DeploymentSnapshot, mine, primary) -> None:
+    def _note_failure(self, snap: DeploymentSnapshot, mine: DeploymentRow | None,
+                      primary: DeploymentRow | None) -> None:
         failed_event = f"(deployment {self.deployment_id}) deployment failed"
         event = next((e for e in snap.events if failed_event in e.message), None)
         if (mine is None or mine.rollout_state != "FAILED") and event is None:
@@ -122,7 +122,7 @@ class _DeploymentWait:
         if self.rolled_back_to is None and primary is not None and primary.id != self.deployment_id:
             self.rolled_back_to = primary.id
 
-    def _check_keeps_stopping(self, snap: DeploymentSnapshot, mine) -> None:
+    def _check_keeps_stopping(self, snap: DeploymentSnapshot, mine: DeploymentRow | None) -> None:
         """Without the circuit breaker ECS retries forever: stop waiting after a few failures in a row."""
         if self.breaker or mine is None or mine.failed < KEEPS_STOPPING:
             return
@@ -157,10 +157,10 @@ class _DeploymentWait:
                 "it goes on in the background: watch it with `fargate-lab compose service ps`, or raise --timeout")
 
 
-def wait_for_deployment(ecs, cluster: str, service: str, deployment_id: str, watcher: ServiceWatcher | None = None,
+def wait_for_deployment(ecs: Client, cluster: str, service: str, deployment_id: str, watcher: ServiceWatcher | None = None,
                         timeout_minutes: float = 5.0, breaker: bool = True, rollback: bool = True,
-                        on_update: OnUpdate | None = None, sleep: Callable[[float], None] = time.sleep,
-                        clock: Callable[[], float] = time.monotonic, poll_seconds: float = POLL_SECONDS,
+                        on_update: OnUpdate | None = None, sleep: Sleep = time.sleep,
+                        clock: Clock = time.monotonic, poll_seconds: float = POLL_SECONDS,
                         deadline: float | None = None) -> DeploymentSnapshot:
     """Wait until `deployment_id` is COMPLETED with every task running; OpsError on failure or timeout."""
     watcher = watcher or ServiceWatcher(ecs, cluster, service, clock=clock)

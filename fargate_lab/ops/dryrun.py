@@ -18,10 +18,15 @@ from __future__ import annotations
 import datetime as _dt
 import re
 import weakref
-from typing import Any
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from botocore.awsrequest import AWSResponse
+
+from .plumbing import Json, Session
+
+if TYPE_CHECKING:   # botocore is untyped (Any), but the names say what the handlers are given
+    from botocore.model import OperationModel, Shape
 
 MUTATING_PREFIXES = ("Create", "Register", "Update", "Delete", "Deregister", "Run", "Start", "Stop", "Put",
                      "Attach", "Detach", "Authorize", "Revoke", "Tag", "Untag", "Modify", "Associate",
@@ -37,19 +42,19 @@ SECRET_NAME = re.compile(r"secret|passw|token|credential|private.?key|access.?ke
 SECRET_VALUE = re.compile(r"^(AKIA|ASIA)[A-Z0-9]{16}$|PRIVATE KEY-----|^[A-Za-z0-9/+]{40}$")
 HEX_ONLY = re.compile(r"^[0-9a-f]+$")   # a 40-hex-digit git SHA is not a secret key
 
-_dry_sessions: weakref.WeakSet = weakref.WeakSet()
+_dry_sessions: weakref.WeakSet[Session] = weakref.WeakSet()
 
 
 def is_mutating(operation_name: str) -> bool:
     return operation_name.startswith(MUTATING_PREFIXES)
 
 
-def is_active(session) -> bool:
+def is_active(session: Session) -> bool:
     """True if `install()` was called on this session: callers skip waits that could never end."""
     return session in _dry_sessions
 
 
-def install(session, say: Callable[[str], Any] = print) -> None:
+def install(session: Session, say: Callable[[str], Any] = print) -> None:
     """Make `session` print and skip mutating calls from now on (for clients made after this)."""
     _dry_sessions.add(session)
     events = session.events
@@ -58,13 +63,15 @@ def install(session, say: Callable[[str], Any] = print) -> None:
     events.register("before-call", _short_circuit(say), unique_id="fargate-lab-dry-run")
 
 
-def _remember_params(params, context, **_):
+def _remember_params(params: Json, context: Json, **_: Any) -> None:
     context[PARAMS_KEY] = dict(params)
     return None   # None leaves the parameters as they are
 
 
-def _short_circuit(say):
-    def before_call(model, context, **_):
+def _short_circuit(say: Callable[[str], Any]) -> Callable[..., tuple[AWSResponse, Json] | None]:
+    """botocore's before-call handler: a mutating call is printed and answered here (the answer's
+    (http response, parsed body)); None lets any other call go on."""
+    def before_call(model: OperationModel, context: Json, **_: Any) -> tuple[AWSResponse, Json] | None:
         if not is_mutating(model.name):
             return None   # reads go through
         service = model.service_model.service_name
@@ -78,12 +85,12 @@ def _short_circuit(say):
 
 
 class _EmptyBody:
-    def stream(self, **_):
+    def stream(self, **_: Any) -> Iterator[bytes]:
         yield b""
 
 
 # -- printing -----------------------------------------------------------------------
-def format_call(service: str, operation: str, params: dict) -> str:
+def format_call(service: str, operation: str, params: Json) -> str:
     """`ec2.CreateVpc(CidrBlock='10.0.0.0/16', ...)`, secrets redacted, long strings clipped."""
     shown = _clip(redact(params))
     return f"{service}.{operation}(" + ", ".join(f"{k}={v!r}" for k, v in shown.items()) + ")"
@@ -114,7 +121,7 @@ def _looks_secret(text: str) -> bool:
 class _Clipped:
     """Prints as the start of a long string and its length: a template in full would bury the plan."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
         self.text = text
 
     def __repr__(self) -> str:
@@ -132,7 +139,7 @@ def _clip(value: Any) -> Any:
 
 
 # -- placeholder responses ------------------------------------------------------------
-def placeholder(shape, depth: int = 0, made: bool = False) -> Any:
+def placeholder(shape: Shape | None, depth: int = 0, made: bool = False) -> Any:
     """A value of the operation's output shape: structures filled in, lists empty, ids 'dry-run'.
 
     `made`: the answer of a Create* call, whose top-level lists (CreateLoadBalancer's

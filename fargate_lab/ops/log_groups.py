@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from botocore.exceptions import ClientError
 
+from .plumbing import Client, Json, Session
 from .project_common import Say
 
 # ---------------------------------------------------------------------------------- log groups
 
-def awslogs_groups(definition: dict) -> list[tuple[str, str | None, bool]]:
+def awslogs_groups(definition: Json) -> list[tuple[str, str | None, bool]]:
     """(group, region, created by ECS itself) for every awslogs container."""
-    out = []
+    out: list[tuple[str, str | None, bool]] = []
     for c in definition.get("containerDefinitions", []):
         logs = c.get("logConfiguration") or {}
         if logs.get("logDriver") != "awslogs":
@@ -26,13 +27,13 @@ def awslogs_groups(definition: dict) -> list[tuple[str, str | None, bool]]:
     return out
 
 
-def _log_group_exists(logs, name: str) -> bool:
+def _log_group_exists(logs: Client, name: str) -> bool:
     found = logs.describe_log_groups(logGroupNamePrefix=name)["logGroups"]
     return any(g["logGroupName"] == name for g in found)
 
 
-def missing_log_groups(session, definition: dict) -> list[tuple[str, str | None]]:
-    missing = []
+def missing_log_groups(session: Session, definition: Json) -> list[tuple[str, str | None]]:
+    missing: list[tuple[str, str | None]] = []
     for group, region, ecs_creates in awslogs_groups(definition):
         if ecs_creates:
             continue
@@ -41,10 +42,10 @@ def missing_log_groups(session, definition: dict) -> list[tuple[str, str | None]
     return missing
 
 
-def create_log_groups(session, definition: dict, tags: dict[str, str], say: Say = print) -> list[str]:
+def create_log_groups(session: Session, definition: Json, tags: dict[str, str], say: Say = print) -> list[str]:
     """ecs-cli's --create-log-groups (on by default here): each missing awslogs group, tagged."""
     groups = awslogs_groups(definition)
-    made = []
+    made: list[str] = []
     for group, region, _ in groups:
         logs = session.client("logs", region_name=region or session.region_name)
         try:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from dataclasses import dataclass
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from botocore.exceptions import ClientError
 
 from .errors import OpsError
-from .plumbing import Pace, name_of, pages
+from .plumbing import Client, Json, Pace, Session, Sleep, name_of, pages
 
 FOLLOW_POLL_SECONDS = 2.0   # ecs-cli polled every 10 s; a demo wants lines sooner
 
@@ -50,26 +50,30 @@ class LogLine:
         return out
 
 
-def _describe_task(ecs, cluster: str, task_id: str) -> dict | None:
+def _describe_task(ecs: Client, cluster: str, task_id: str) -> Json | None:
     try:
         tasks = ecs.describe_tasks(cluster=cluster, tasks=[task_id])["tasks"]
     except ClientError as e:
         if e.response["Error"]["Code"] == "ClusterNotFoundException":
             raise OpsError(f"cluster {cluster} not found: create it with `fargate-lab up`") from None
         raise
-    return tasks[0] if tasks else None
+    found: Json | None = tasks[0] if tasks else None
+    return found
 
 
-def log_sources(session, cluster: str, task_id: str, container_name: str | None = None,
+def log_sources(session: Session, cluster: str, task_id: str, container_name: str | None = None,
                 task_definition: str | None = None) -> list[LogSource]:
     """Where each container of the task logs (OpsError when it cannot be read)."""
     ecs = session.client("ecs")
     task_id = name_of(task_id)
     task = _describe_task(ecs, cluster, task_id)
-    if task is None and task_definition is None:
+    if task_definition:
+        reference = task_definition
+    elif task is not None:
+        reference = task["taskDefinitionArn"]
+    else:
         raise OpsError(f"task {task_id} not found in cluster {cluster} (ECS forgets stopped tasks after about an "
                        "hour): pass --task-def family:revision to read its logs anyway")
-    reference = task_definition or task["taskDefinitionArn"]
     try:
         td = ecs.describe_task_definition(taskDefinition=reference)["taskDefinition"]
     except ClientError:
@@ -84,7 +88,7 @@ def log_sources(session, cluster: str, task_id: str, container_name: str | None 
     return [_source(c, task_id, session.region_name) for c in containers]
 
 
-def _source(container: dict, task_id: str, default_region: str) -> LogSource:
+def _source(container: Json, task_id: str, default_region: str) -> LogSource:
     name = container["name"]
     logging = container.get("logConfiguration") or {}
     if logging.get("logDriver") != "awslogs":
@@ -102,7 +106,7 @@ def _source(container: dict, task_id: str, default_region: str) -> LogSource:
     return LogSource(name, options["awslogs-group"], options.get("awslogs-region") or default_region, stream)
 
 
-def _fetch(session, sources: list[LogSource], start_ms: int | None, filter_pattern: str | None) -> list[LogLine]:
+def _fetch(session: Session, sources: list[LogSource], start_ms: int | None, filter_pattern: str | None) -> list[LogLine]:
     """Every event of the sources' streams from start_ms on, oldest first."""
     lines: list[LogLine] = []
     by_group: dict[tuple[str, str], list[LogSource]] = {}
@@ -111,7 +115,7 @@ def _fetch(session, sources: list[LogSource], start_ms: int | None, filter_patte
     for (group, region), group_sources in by_group.items():
         client = session.client("logs", region_name=region)
         container_of = {s.stream: s.container for s in group_sources}
-        request = {"logGroupName": group, "logStreamNames": list(container_of)}
+        request: Json = {"logGroupName": group, "logStreamNames": list(container_of)}
         if start_ms is not None:
             request["startTime"] = start_ms
         if filter_pattern:
@@ -129,9 +133,9 @@ def _fetch(session, sources: list[LogSource], start_ms: int | None, filter_patte
     return sorted(lines, key=lambda line: line.timestamp)
 
 
-def log_lines(session, cluster: str, task_id: str, follow: bool = False, since_minutes: float | None = None,
+def log_lines(session: Session, cluster: str, task_id: str, follow: bool = False, since_minutes: float | None = None,
               filter_pattern: str | None = None, container_name: str | None = None,
-              task_definition: str | None = None, sleep: Callable[[float], None] = time.sleep,
+              task_definition: str | None = None, sleep: Sleep = time.sleep,
               poll_seconds: float = FOLLOW_POLL_SECONDS) -> Iterator[LogLine]:
     """The task's log lines; with `follow`, keeps polling until the task has stopped."""
     sources = log_sources(session, cluster, task_id, container_name, task_definition)
@@ -150,15 +154,15 @@ def log_lines(session, cluster: str, task_id: str, follow: bool = False, since_m
         pace.wait()
 
 
-def _stopped(ecs, cluster: str, task_id: str) -> bool:
+def _stopped(ecs: Client, cluster: str, task_id: str) -> bool:
     task = _describe_task(ecs, cluster, name_of(task_id))
     return task is None or task.get("lastStatus") == "STOPPED"
 
 
-def logs(session, cluster: str, task_id: str, follow: bool = False, since_minutes: float | None = None,
+def logs(session: Session, cluster: str, task_id: str, follow: bool = False, since_minutes: float | None = None,
          filter_pattern: str | None = None, timestamps: bool = False, container_name: str | None = None,
          task_definition: str | None = None, say: Callable[[str], None] = print,
-         sleep: Callable[[float], None] = time.sleep) -> int:
+         sleep: Sleep = time.sleep) -> int:
     """Print the task's logs (ecs-cli `logs`); returns the number of lines printed."""
     several = container_name is None and len({s.container for s in log_sources(
         session, cluster, task_id, container_name, task_definition)}) > 1

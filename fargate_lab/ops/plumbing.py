@@ -26,6 +26,9 @@ Session = Any          # a boto3.Session (local cloud or AWS): .client(), .regio
 Client = Any           # a boto3 client from that session (ecs, ec2, elbv2, logs, iam, cloudformation...)
 Json = dict[str, Any]  # a request or response shape, or one member of one, as boto3 gives and takes it
 
+Sleep = Callable[[float], None]   # time.sleep, or the local cloud's (which moves its virtual clock)
+Clock = Callable[[], float]       # time.monotonic, or the local cloud's: seconds, for deadlines
+
 T = TypeVar("T")
 
 # Per-call limits of the describe calls the ops layer batches.
@@ -110,8 +113,8 @@ class Pace:
 
     The public functions keep their `sleep=`, `clock=` and `poll_seconds=` keywords (a notebook on
     the virtual clock passes the cloud's own) and hand them on as one Pace."""
-    sleep: Callable[[float], None] = time.sleep
-    clock: Callable[[], float] = time.monotonic
+    sleep: Sleep = time.sleep
+    clock: Clock = time.monotonic
     seconds: float = 2.0
 
     def deadline(self, timeout_minutes: float) -> float:
@@ -124,10 +127,10 @@ class Pace:
         self.sleep(self.seconds)
 
 
-_lent_sleep: Callable[[float], None] | None = None
+_lent_sleep: Sleep | None = None
 
 
-def lend_sleep(sleep: Callable[[float], None]) -> None:
+def lend_sleep(sleep: Sleep) -> None:
     """Make `cloud_sleep` call `sleep`.  The in-process local cloud lends its own on `local.start()`
     (its virtual clock moves only when asked), so the ops layer never imports it."""
     global _lent_sleep

@@ -13,7 +13,7 @@ from .deploy_wait import task_failure
 from .errors import OpsError
 from .log_groups import create_log_groups as create_log_groups_fn   # compose_up's parameter hides the name
 from .log_groups import missing_log_groups
-from .plumbing import Pace, ecs_tags, name_of
+from .plumbing import Client, Clock, Json, Pace, Session, Sleep, ecs_tags, name_of
 from .project_common import (POLL_SECONDS, Say, _dry_run_note, _reporter, network_configuration, require_cluster,
                              resource_tags)
 from .task_definitions import load_project, register_if_changed
@@ -35,15 +35,16 @@ class TaskRunResult:
 
 # ---------------------------------------------------------------------------------- standalone tasks
 
-def _project_tasks(ecs, cluster: str, family: str, project: str, desired_status: str | None = "RUNNING") -> list[dict]:
+def _project_tasks(ecs: Client, cluster: str, family: str, project: str,
+                   desired_status: str | None = "RUNNING") -> list[Json]:
     arns = list_task_arns(ecs, cluster, desired_status, family=family)
     return [t for t in describe_tasks(ecs, cluster, arns) if t.get("group") == TASK_GROUP_PREFIX + project]
 
 
-def compose_up(session, cluster: str, project: str, compose_files: Sequence[str], ecs_params: str | None = None,
+def compose_up(session: Session, cluster: str, project: str, compose_files: Sequence[str], ecs_params: str | None = None,
                launch_type: str = "FARGATE", create_log_groups: bool = True, force_update: bool = False,
                timeout_minutes: float = 5.0, tags: dict[str, str] | None = None, say: Say = print,
-               task_role_arn: str | None = None, sleep=time.sleep, clock=time.monotonic,
+               task_role_arn: str | None = None, sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
                poll_seconds: float = POLL_SECONDS) -> TaskRunResult:
     """ecs-cli `compose up`: one standalone task of the project (replaced when the definition changed).
 
@@ -77,9 +78,9 @@ def compose_up(session, cluster: str, project: str, compose_files: Sequence[str]
     if running:
         result.stopped = _stop_tasks(ecs, cluster, running, f"replaced by {revision} (fargate-lab compose up)")
         say(f"Stopped {len(result.stopped)} task(s) of the previous definition")
-    request = {"cluster": cluster, "taskDefinition": td["taskDefinitionArn"], "count": count,
-               "group": TASK_GROUP_PREFIX + spec.name, "networkConfiguration": network,
-               "tags": ecs_tags(owned), "enableECSManagedTags": True}
+    request: Json = {"cluster": cluster, "taskDefinition": td["taskDefinitionArn"], "count": count,
+                     "group": TASK_GROUP_PREFIX + spec.name, "networkConfiguration": network,
+                     "tags": ecs_tags(owned), "enableECSManagedTags": True}
     if launch_type:
         request["launchType"] = launch_type
     response = ecs.run_task(**request)
@@ -97,13 +98,14 @@ def compose_up(session, cluster: str, project: str, compose_files: Sequence[str]
     return result
 
 
-def _stop_tasks(ecs, cluster: str, tasks: list[dict], reason: str) -> list[str]:
+def _stop_tasks(ecs: Client, cluster: str, tasks: list[Json], reason: str) -> list[str]:
     for t in tasks:
         ecs.stop_task(cluster=cluster, task=t["taskArn"], reason=reason)
     return [task_id(t) for t in tasks]
 
 
-def _wait_for_tasks_running(ecs, cluster, arns, deadline, say, pace: Pace) -> list[dict]:
+def _wait_for_tasks_running(ecs: Client, cluster: str, arns: list[str], deadline: float, say: Say,
+                            pace: Pace) -> list[Json]:
     reported: dict[str, str] = {}
     while True:
         tasks = describe_tasks(ecs, cluster, arns)
@@ -125,22 +127,23 @@ def _wait_for_tasks_running(ecs, cluster, arns, deadline, say, pace: Pace) -> li
         pace.wait()
 
 
-def _finished_cleanly(task: dict) -> bool:
+def _finished_cleanly(task: Json) -> bool:
     """A job that ran to the end: every essential container exited 0."""
     if task.get("lastStatus") != "STOPPED" or task.get("stopCode") != "EssentialContainerExited":
         return False
     return all(c.get("exitCode") == 0 for c in task.get("containers", []))
 
 
-def compose_ps(session, cluster: str, project: str, desired_status: str | None = None) -> list[TaskRow]:
+def compose_ps(session: Session, cluster: str, project: str, desired_status: str | None = None) -> list[TaskRow]:
     ecs = session.client("ecs")
     require_cluster(ecs, cluster)
     tasks = _project_tasks(ecs, cluster, project, project, desired_status)
     return rows_for_tasks(ecs, session.client("ec2"), cluster, tasks)
 
 
-def compose_down(session, cluster: str, project: str, timeout_minutes: float = 5.0, say: Say = print,
-                 sleep=time.sleep, clock=time.monotonic, poll_seconds: float = POLL_SECONDS) -> list[str]:
+def compose_down(session: Session, cluster: str, project: str, timeout_minutes: float = 5.0, say: Say = print,
+                 sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
+                 poll_seconds: float = POLL_SECONDS) -> list[str]:
     """ecs-cli `compose down` (= stop): StopTask every running task of the project, wait for STOPPED."""
     ecs = session.client("ecs")
     outer_say, say = say, _reporter(session, say)
