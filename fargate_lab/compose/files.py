@@ -81,7 +81,7 @@ def _check_document(document: Any, file: str, first: bool) -> dict:
 def _normalise_document(document: dict, file: str) -> dict:
     """Turn the list forms into mappings so that files merge key by key."""
     services = _mapping(_unwrap(document.get("services")), file, "services")
-    out_services = {}
+    out_services: dict[Any, Any] = {}   # a service spec, or a !reset or !override marker
     for name, spec in services.items():
         if spec is _RESET or isinstance(spec, _Override):
             out_services[name] = spec

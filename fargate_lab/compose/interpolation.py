@@ -81,17 +81,15 @@ def _expand(body: str, lookup: Lookup, file: str, field: str) -> str:
         raise ComposeError(file, field, f"invalid variable '${{{body}}}'", "use ${NAME}, ${NAME:-default} or ${NAME:?message}")
     word = rest[len(operator):]
     value = lookup(name.group())
-    is_set, non_empty = value is not None, bool(value)
-    usable = non_empty if operator.startswith(":") else is_set
+    if value is not None and (value or not operator.startswith(":")):   # set (and, for ":" operators, not empty)
+        return _interpolate(word, lookup, file, field) if operator in (":+", "+") else value
     if operator in (":-", "-"):
-        return value if usable else _interpolate(word, lookup, file, field)
+        return _interpolate(word, lookup, file, field)
     if operator in (":+", "+"):
-        return _interpolate(word, lookup, file, field) if usable else ""
-    if not usable:
-        message = _interpolate(word, lookup, file, field) or "required variable is missing"
-        raise ComposeError(file, field, f"{name.group()} is not set: {message}",
-                           f"set {name.group()} in the environment or in .env")
-    return value
+        return ""
+    message = _interpolate(word, lookup, file, field) or "required variable is missing"
+    raise ComposeError(file, field, f"{name.group()} is not set: {message}",
+                       f"set {name.group()} in the environment or in .env")
 
 
 def _interpolate_tree(value: Any, lookup: Lookup, file: str, path: tuple) -> Any:

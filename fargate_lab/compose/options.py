@@ -90,7 +90,7 @@ class _ContainerOptions(_ServiceBase):
         out = []
         for index, entry in enumerate(_sequence(self.spec["devices"], self.file("devices"), self.field("devices"))):
             parts = _text(entry, self.file("devices"), self.field(f"devices[{index}]")).split(":")
-            device = {"hostPath": parts[0], "containerPath": parts[1] if len(parts) > 1 else parts[0]}
+            device: dict[str, Any] = {"hostPath": parts[0], "containerPath": parts[1] if len(parts) > 1 else parts[0]}
             if len(parts) > 2:
                 device["permissions"] = [{"r": "read", "w": "write", "m": "mknod"}[c] for c in parts[2] if c in "rwm"]
             out.append(device)

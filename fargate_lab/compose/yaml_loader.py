@@ -31,7 +31,7 @@ _Loader.add_implicit_resolver(
                        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"), list("-+0123456789."))
 
 
-def _construct_int(loader: yaml.SafeLoader, node: yaml.Node) -> int:
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
     text = loader.construct_scalar(node)
     # YAML 1.2: "010" is ten (YAML 1.1 read it as octal 8).
     return int(text, 0) if text.lower().startswith(("0x", "0o")) else int(text, 10)
@@ -53,7 +53,8 @@ class _Override:
     value: Any
 
 
-def _construct_override(loader: yaml.SafeLoader, node: yaml.Node) -> _Override:
+def _construct_override(loader: yaml.SafeLoader,
+                        node: yaml.MappingNode | yaml.SequenceNode | yaml.ScalarNode) -> _Override:
     if isinstance(node, yaml.MappingNode):
         return _Override(loader.construct_mapping(node, deep=True))
     if isinstance(node, yaml.SequenceNode):
