@@ -22,6 +22,7 @@ import threading
 import time as _time
 import types
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import boto3
 import botocore.handlers
@@ -34,12 +35,15 @@ from ..wire import elbv2_query
 from ..wire.ecs_json import EcsWire
 from .substrate import bypass, make_substrate
 
+if TYPE_CHECKING:   # moto itself is imported only when a cloud starts: AWS mode never pays for it
+    from moto.core.config import DefaultConfig
+
 __all__ = ["Cloud", "ImageBehaviour", "cloud", "current", "patch_client", "sleep", "start", "stop"]
 
 DEFAULT_REGION = "us-east-1"
 ECS_EVENT = "before-send.ecs"
 HEALTH_EVENT = "before-send.elastic-load-balancing-v2.DescribeTargetHealth"
-MOTO_CONFIG = {"core": {"passthrough": {"services": ["ecs"], "urls": []}},
+MOTO_CONFIG: DefaultConfig = {"core": {"passthrough": {"services": ["ecs"], "urls": []}},
                "iam": {"load_aws_managed_policies": True}}
 
 _current: Cloud | None = None
@@ -162,7 +166,7 @@ class Cloud:
 
     def sleep(self, seconds: float) -> None:
         """What a polling loop should call instead of time.sleep()."""
-        if self.mode == "real":
+        if isinstance(self.clock, RealClock):   # the real mode's clock
             _time.sleep(max(0.0, seconds) / self.clock.speed)
             with self.lock:
                 self.clock.catch_up()

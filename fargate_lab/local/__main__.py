@@ -49,7 +49,7 @@ def rolling_deploy(desired: int = 4, seconds: int = 600, step: int = 15, out=sys
     while t <= seconds:
         service = ecs.describe_services(cluster="talk", services=["web"])["services"][0]
         health = elb.describe_target_health(TargetGroupArn=tg)["TargetHealthDescriptions"]
-        states = {}
+        states: dict[str, int] = {}   # target health state -> how many targets are in it
         for h in health:
             states[h["TargetHealth"]["State"]] = states.get(h["TargetHealth"]["State"], 0) + 1
         rows = [(d["id"], d["status"], d["rolloutState"], d["runningCount"], d["pendingCount"])
