@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from typing import Literal
 
 from .errors import OpsError
 from .plumbing import Client, Clock, Json, Pace, Sleep
@@ -131,7 +132,8 @@ class _DeploymentWait:
                        f"({reasons_text(reasons) or 'no reason recorded'}); the circuit breaker is off, so ECS "
                        "keeps retrying: fix the image and deploy again, or `service rm`")
 
-    def _failure_message(self, snap: DeploymentSnapshot, rollback_state: str | None) -> str:
+    def _failure_message(self, snap: DeploymentSnapshot,
+                         rollback_state: Literal["done", "in progress"] | None) -> str:
         text = f"deployment {self.deployment_id} failed: {self.failed_reason}"
         target = snap.deployment(self.rolled_back_to) if self.rolled_back_to else None
         revision = target.task_definition if target else "?"
