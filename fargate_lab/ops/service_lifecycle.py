@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,7 +19,7 @@ from .errors import OpsError
 from .load_balancers import LoadBalancer, check_load_balancer_flags, delete_load_balancer, ensure_load_balancer
 from .log_groups import create_log_groups as create_log_groups_fn   # service_up's parameter hides the name
 from .log_groups import missing_log_groups
-from .plumbing import DESCRIBE_LIMITS, Client, Json, Pace, Session, batches, ecs_tags, pages
+from .plumbing import DESCRIBE_LIMITS, Client, Clock, Json, Pace, Session, Sleep, batches, ecs_tags, pages
 from .project_common import (POLL_SECONDS, PROJECT_TAG, OnUpdate, Say, _dry_run_note, _first_deployment, _reporter,
                              _same_network, network_configuration, require_cluster, resource_tags)
 from .service_options import CreateKeywords, ServiceOptions, UpKeywords, check_deployment_flags, merged
@@ -33,9 +33,6 @@ if TYPE_CHECKING:   # only mypy reads it (typing.Unpack is 3.11+; typing_extensi
 __all__ = ["DeployResult", "check_deployment_flags", "delete_cluster_load_balancers", "deployment_configuration",
            "service_create", "service_ps", "service_rm", "service_scale", "service_start", "service_stop",
            "service_up"]
-
-Sleep = Callable[[float], None]
-Clock = Callable[[], float]
 
 @dataclass
 class DeployResult:
