@@ -23,12 +23,9 @@
 
 # %% slideshow={"slide_type": "skip"}
 # FARGATE_LAB_MODE: virtual (default) | real | aws. See 00_welcome.
-import random
-
 from fargate_lab.teach import setup
 
-random.seed(0)   # moto (EC2 ids, task IP addresses) draws from `random`: seeded, every run is the same
-lab = setup()
+lab = setup(random_seed=0)   # moto draws EC2 ids and task IP addresses from `random`: every run is the same
 print(lab)
 
 # %% slideshow={"slide_type": "skip"}

@@ -24,17 +24,15 @@
 
 # %% slideshow={"slide_type": "skip"}
 # FARGATE_LAB_MODE: virtual (default) | real | aws. See 00_welcome.
-import random
-
 from fargate_lab.teach import setup
 
-random.seed(0)   # moto (EC2 ids, task IP addresses) draws from `random`: seeded, every run is the same
-lab = setup()
+lab = setup(random_seed=0)   # moto draws EC2 ids and task IP addresses from `random`: every run is the same
 print(lab)
 
 # %% slideshow={"slide_type": "skip"}
 from fargate_lab import ops
 from fargate_lab.ops import services
+from fargate_lab.ops.services import ServiceOptions
 from fargate_lab.ops.watch import short_event
 from fargate_lab.teach import Recorder, plots, talk_folder
 
@@ -60,15 +58,18 @@ waits = {"sleep": lab.sleep, "clock": lab.now, "poll_seconds": 5}   # how the li
 # ## The talk's service
 #
 # `ecs-cli compose --project-name my-application service up` is `services.service_up(...)`: it registers the
-# task definition if it changed, creates the service (or updates it), and here also a load balancer.
-# `timeout_minutes=0` returns at once so that the next cell can record the start.
+# task definition if it changed, creates the service (or updates it), and here also a load balancer. The
+# command's flags are one `ServiceOptions`, field by flag: `--desired-count 3 --create-load-balancer
+# --create-log-groups`. `timeout_minutes=0` (`--timeout 0`) returns at once so that the next cell can record
+# the start.
 
 # %% slideshow={"slide_type": "fragment"}
 recorder = Recorder.for_session(lab.session, CLUSTER, SERVICE)
 
 result = services.service_up(
     lab.session, CLUSTER, SERVICE, [str(TALK / "docker-compose.yml")], str(TALK / "ecs-params.yml"),
-    desired=3, create_load_balancer=True, create_log_groups=True, timeout_minutes=0, **waits)
+    options=ServiceOptions(desired_count=3, create_load_balancer=True, create_log_groups=True, timeout_minutes=0),
+    **waits)
 
 # %% slideshow={"slide_type": "fragment"}
 # NBVAL_CHECK_OUTPUT

@@ -28,12 +28,9 @@
 
 # %% slideshow={"slide_type": "skip"}
 # FARGATE_LAB_MODE: virtual (default) | real | aws. See 00_welcome.
-import random
-
 from fargate_lab.teach import setup
 
-random.seed(0)   # moto (EC2 ids, task IP addresses) draws from `random`: seeded, every run is the same
-lab = setup()
+lab = setup(random_seed=0)   # moto draws EC2 ids and task IP addresses from `random`: every run is the same
 print(lab)
 
 # %% slideshow={"slide_type": "skip"}
@@ -48,6 +45,7 @@ from IPython.display import display
 
 from fargate_lab import ops
 from fargate_lab.ops import services
+from fargate_lab.ops.services import ServiceOptions
 from fargate_lab.teach import DemoPanel, LivePlot, Recorder, explain_rollout, plots, talk_folder
 
 CLUSTER, PROJECT, REPOSITORY = "fargate-lab", "my-application", "my-application"
@@ -133,16 +131,17 @@ def release(version, code, push_image=True):
     set_release_tag(version)
     print(f"4 tag    app image -> {REPOSITORY}:{version}")
 
-def deploy(wait=False, **options):
-    """5. ecs-cli compose --project-name my-application service up."""
-    result = services.service_up(lab.session, CLUSTER, PROJECT, COMPOSE, PARAMS, say=lambda line: None,
-                                 timeout_minutes=30 if wait else 0, **waits, **options)
+def deploy(wait=False, **flags):
+    """5. ecs-cli compose --project-name my-application service up; each of its flags is a ServiceOptions field."""
+    options = ServiceOptions(timeout_minutes=30 if wait else 0, **flags)
+    result = services.service_up(lab.session, CLUSTER, PROJECT, COMPOSE, PARAMS, options=options,
+                                 say=lambda line: None, **waits)
     print(f"5 deploy {result.task_definition}" + (f", {result.outcome}" if wait else ", rolling out"))
     return result
 
-def pipeline(version, code, push_image=True, wait=False, **options):
+def pipeline(version, code, push_image=True, wait=False, **flags):
     release(version, code, push_image)
-    return deploy(wait=wait, **options)
+    return deploy(wait=wait, **flags)
 
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -153,7 +152,7 @@ def pipeline(version, code, push_image=True, wait=False, **options):
 
 # %% slideshow={"slide_type": "fragment"}
 # NBVAL_CHECK_OUTPUT
-first = pipeline("v1", CODE["v1"], wait=True, desired=4, create_load_balancer=True, create_log_groups=True)
+first = pipeline("v1", CODE["v1"], wait=True, desired_count=4, create_load_balancer=True, create_log_groups=True)
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # A red build never reaches production:

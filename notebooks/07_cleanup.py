@@ -22,12 +22,9 @@
 
 # %% slideshow={"slide_type": "skip"}
 # FARGATE_LAB_MODE: virtual (default) | real | aws. See 00_welcome.
-import random
-
 from fargate_lab.teach import setup
 
-random.seed(0)   # moto (EC2 ids, task IP addresses) draws from `random`: seeded, every run is the same
-lab = setup()
+lab = setup(random_seed=0)   # moto draws EC2 ids and task IP addresses from `random`: every run is the same
 print(lab)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
@@ -40,6 +37,7 @@ print(lab)
 # %% slideshow={"slide_type": "fragment"}
 from fargate_lab import ops
 from fargate_lab.ops import services
+from fargate_lab.ops.services import ServiceOptions
 from fargate_lab.teach import talk_folder
 
 CLUSTER, SERVICE = "fargate-lab", "my-application"
@@ -49,7 +47,8 @@ ecs = lab.client("ecs")
 
 ops.up(lab.session, CLUSTER, say=lambda line: None)
 services.service_up(lab.session, CLUSTER, SERVICE, [str(TALK / "docker-compose.yml")], str(TALK / "ecs-params.yml"),
-                    desired=2, create_load_balancer=True, create_log_groups=True, say=lambda line: None, **waits)
+                    options=ServiceOptions(desired_count=2, create_load_balancer=True, create_log_groups=True),
+                    say=lambda line: None, **waits)
 network = ops.network_for(lab.session, CLUSTER)
 job = ecs.register_task_definition(
     family="lesson-07-web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",

@@ -19,6 +19,7 @@ import io
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -63,7 +64,7 @@ class LivePlot:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._widget = None
-        self._image = None
+        self._image: Any = None            # an ipywidgets.Image when the output is "png"
         self.figure = self._make_figure()
         self._tasks_ax, self._targets_ax = self.figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
 
@@ -173,12 +174,14 @@ class LivePlot:
         self._start_button.on_click(lambda _: self.start())
         self._stop_button.on_click(lambda _: self.stop())
         self._status = widgets.Label("not sampling")
+        view: Any
         if self.output == "ipympl":
-            self.figure.canvas.header_visible = False
+            canvas: Any = self.figure.canvas   # ipympl's Canvas, a widget
+            canvas.header_visible = False
             # ipympl 0.10 snapshots the canvas before the page is ready and keeps a blank,
             # unprefixed image under "Run All"; live updates do not need that snapshot
-            self.figure.canvas.syncing_data_url = False
-            view = self.figure.canvas
+            canvas.syncing_data_url = False
+            view = canvas
         else:
             self._image = widgets.Image(format="png")
             view = self._image
@@ -204,7 +207,7 @@ class LivePlot:
             import matplotlib.pyplot as plt
             with plt.ioff():  # embedded in a VBox: without ioff the canvas would also show on its own
                 figure = plt.figure(figsize=FIGURE_SIZE)
-            canvas = figure.canvas
+            canvas: Any = figure.canvas   # its draw is wrapped below
             draw = canvas.draw
 
             def locked_draw(*args, **kwargs):

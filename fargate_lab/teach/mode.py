@@ -2,6 +2,7 @@
 
     from fargate_lab.teach import setup
     lab = setup()                    # FARGATE_LAB_MODE decides; "virtual" when unset
+    lab = setup(random_seed=0)       # also the same EC2 ids and task addresses on every run (moto's `random`)
     ecs = lab.client("ecs")
     lab.wait_until(lambda: rolled_out(ecs), timeout=900)
 
@@ -17,11 +18,16 @@ notebook says "wait 60 s" once and each mode does the right thing with it.
 from __future__ import annotations
 
 import os
+import random
 import time
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import boto3
+
+if TYPE_CHECKING:
+    from ..local import Cloud   # only for the types: AWS mode never loads moto
 
 MODE_ENV = "FARGATE_LAB_MODE"
 SPEED_ENV = "FARGATE_LAB_SPEED"
@@ -59,7 +65,7 @@ class Lab:
     """What a notebook needs from its mode: clients, the time, and a way to wait."""
     mode: str
     speed: float = 1.0
-    cloud: object | None = None          # fargate_lab.local.Cloud in virtual/real mode
+    cloud: Cloud | None = None           # the local cloud in virtual/real mode
     region: str | None = None
     _session: boto3.session.Session | None = field(default=None, repr=False)
 
@@ -126,16 +132,22 @@ class Lab:
 
 
 def setup(mode: str | None = None, speed: float | None = None, seed: int = 0, region: str | None = None,
-          timing: str = "realistic") -> Lab:
+          timing: str = "realistic", random_seed: int | None = None) -> Lab:
     """Start what the mode needs and hand back a `Lab`.
 
-    A re-run cell replaces the previous local cloud (local.start stops the old one)."""
+    `seed` makes the local cloud's own ids (tasks, deployments) the same on every run. moto, which makes
+    the EC2 ids and the tasks' IP addresses, draws from Python's `random`: `random_seed` seeds it first
+    (local modes only), for the notebooks that show them. A re-run cell replaces the previous local cloud
+    (local.start stops the old one)."""
     chosen = resolve_mode(mode)
     if chosen == "aws":
         return Lab(mode="aws", region=region)
     from .. import local  # imported here: AWS mode never loads moto
-    kwargs = {"seed": seed, "timing": timing, **({"region": region} if region else {})}
+    if random_seed is not None:
+        random.seed(random_seed)
+    region = region or local.DEFAULT_REGION
     if chosen == "real":
         factor = resolve_speed(speed)
-        return Lab(mode="real", speed=factor, cloud=local.start(clock="real", speed=factor, **kwargs))
-    return Lab(mode="virtual", cloud=local.start(clock="virtual", **kwargs))
+        return Lab(mode="real", speed=factor, cloud=local.start(seed=seed, clock="real", speed=factor, region=region,
+                                                                timing=timing))
+    return Lab(mode="virtual", cloud=local.start(seed=seed, clock="virtual", region=region, timing=timing))

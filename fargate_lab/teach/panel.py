@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
+from typing import Any
 
 from .sampling import Sample, short_task_definition
 
@@ -182,8 +183,8 @@ class DemoPanel:
         return self._settings[name]
 
     def _deploy(self, task_definition: str, what: str) -> str:
-        config = {"minimumHealthyPercent": self._slider_value("minimum", None),
-                  "maximumPercent": self._slider_value("maximum", None)}
+        config: dict[str, Any] = {"minimumHealthyPercent": self._slider_value("minimum", None),
+                                  "maximumPercent": self._slider_value("maximum", None)}
         if self.circuit_breaker:
             config["deploymentCircuitBreaker"] = {"enable": True, "rollback": True}
         service = self.ecs.update_service(cluster=self.cluster, service=self.service, taskDefinition=task_definition,

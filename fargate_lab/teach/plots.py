@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 
+from matplotlib.artist import Artist
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -318,8 +319,8 @@ def _task_label(task) -> str:
     return f"{task.id[:8]} {task.task_definition}"
 
 
-def _state_handles() -> list[Patch]:
-    handles = [Patch(facecolor=(0.3, 0.3, 0.3, alpha), hatch=hatch, edgecolor="#404040", label=state.lower())
+def _state_handles() -> list[Artist]:
+    handles: list[Artist] = [Patch(facecolor=(0.3, 0.3, 0.3, alpha), hatch=hatch, edgecolor="#404040", label=state.lower())
                for state, (alpha, hatch) in STATE_STYLE.items()]
     return handles + [Line2D([], [], marker="|", ls="", markersize=10, mew=2, color="black", label="stopped")]
 
