@@ -12,7 +12,9 @@ import threading
 import traceback
 import uuid
 from collections.abc import Callable
+from typing import TypeAlias
 
+from ..engine import Engine
 from ..engine.errors import EcsError
 from . import timestamps
 from .request import BadRequest, parse
@@ -23,9 +25,11 @@ JSON_TYPE = "application/x-amz-json-1.1"
 # Errors of the awsJson protocol itself, raised before an operation runs, so no operation models them.
 PROTOCOL_ERRORS = frozenset({"SerializationException", "UnknownOperationException", "RequestEntityTooLarge"})
 
+Answer: TypeAlias = tuple[int, dict[str, str], bytes]   # HTTP status, headers, body
+
 
 class EcsWire:
-    def __init__(self, engine, lock: threading.RLock, before_call: Callable[[], None] = lambda: None,
+    def __init__(self, engine: Engine, lock: threading.RLock, before_call: Callable[[], None] = lambda: None,
                  strict: bool | None = None):
         self.engine = engine
         self.lock = lock
@@ -34,12 +38,12 @@ class EcsWire:
         self.violations: list[str] = []          # shape problems seen (always recorded)
         self.validate = self.strict
         self.calls = 0
-        self._operations = set(service_model().operation_names)
+        self._operations: set[str] = set(service_model().operation_names)
         self._request_ids = 0
         # a real clock faster than AWS: the client is shown wall-clock times (clock.to_client)
         self.shift_times = getattr(engine.clock, "speed", 1.0) != 1.0
 
-    def handle(self, region: str, target: str, body: bytes | str | None) -> tuple[int, dict, bytes]:
+    def handle(self, region: str, target: str, body: bytes | str | None) -> Answer:
         prefix, _, operation = target.rpartition(".")
         self._request_ids += 1
         headers = {"Content-Type": JSON_TYPE,
@@ -81,14 +85,15 @@ class EcsWire:
                                        f"fargate-lab produced an invalid {operation} response: {report}")
         return 200, headers, json.dumps(result).encode()
 
-    def _unsupported(self, headers, operation):
+    def _unsupported(self, headers: dict[str, str], operation: str) -> Answer:
         modeled = {s.name for s in service_model().operation_model(operation).error_shapes}
         code = "UnsupportedFeatureException" if "UnsupportedFeatureException" in modeled else "ClientException"
         return self._error(headers, operation, code,
                            f"{operation} is not supported by the fargate-lab local cloud. "
                            "Run this against AWS (backend 'aws') to use it.")
 
-    def _error(self, headers, operation, code, message, status=400):
+    def _error(self, headers: dict[str, str], operation: str | None, code: str, message: str,
+               status: int = 400) -> Answer:
         if operation and code not in PROTOCOL_ERRORS and check_error(operation, code):
             # Keep the modeled vocabulary: an engine code this operation cannot raise becomes
             # the operation's generic client error, with the message intact.

@@ -43,9 +43,9 @@ def merge(engine_view: list[tuple[str, int, str]], moto_view: list[tuple[str, in
     out = [(ip, port, state) for (ip, port), state in rows.items()]
     if wanted:
         keep = []
-        for ip, port in wanted:
-            match = [r for r in out if r[0] == ip and (port is None or r[1] == port)]
-            keep += match or [(ip, port or 80, "unused")]
+        for ip, wanted_port in wanted:
+            match = [r for r in out if r[0] == ip and (wanted_port is None or r[1] == wanted_port)]
+            keep += match or [(ip, wanted_port or 80, "unused")]
         out = keep
     return out
 

@@ -24,9 +24,13 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
+from ..engine.types import Json
 from .validate import service_model
+
+if TYPE_CHECKING:
+    from botocore.model import Shape
 
 SERIALIZATION = "SerializationException"
 INVALID = "InvalidParameterException"
@@ -99,7 +103,8 @@ def _describe(value: Any) -> str:
         return repr(value)
     if isinstance(value, str):
         return f"the string {json.dumps(value[:40] + ('…' if len(value) > 40 else ''), ensure_ascii=False)}"
-    return {dict: "an object", list: "a list"}.get(type(value), type(value).__name__)
+    names: dict[type, str] = {dict: "an object", list: "a list"}
+    return names.get(type(value), type(value).__name__)
 
 
 def too_deep(text: bytes) -> bool:
@@ -125,7 +130,7 @@ def too_deep(text: bytes) -> bool:
     return False
 
 
-def _no_constant(name: str):
+def _no_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not a JSON number")
 
 
@@ -148,7 +153,7 @@ def load_json(body: bytes | str | None, what: str = "request body") -> Any:
                                         "send the operation's parameters as a JSON object") from None
 
 
-def parse(operation: str, body: bytes | str | None) -> dict:
+def parse(operation: str, body: bytes | str | None) -> Json:
     """The request's parameters, checked against the operation's input shape (see the module doc)."""
     params = load_json(body)
     shape = service_model().operation_model(operation).input_shape
@@ -174,7 +179,7 @@ class _Checker:
     def where(path: str) -> str:
         return path or "request body"
 
-    def value(self, value: Any, shape, path: str, quota: Quota | None = None) -> Any:
+    def value(self, value: Any, shape: Shape, path: str, quota: Quota | None = None) -> Any:
         kind = shape.type_name
         if kind == "structure":
             if not isinstance(value, dict):
@@ -184,25 +189,25 @@ class _Checker:
             if not isinstance(value, dict):
                 raise self.wrong_type(value, shape, path)
             self.length(len(value), shape, path, "entries", quota)
-            out = {}
+            entries: Json = {}
             for key, item in value.items():
                 self.value(key, shape.key, f"{path}.{key}")          # keys: enums, lengths
                 if item is None:
                     raise BadRequest(SERIALIZATION, f"{path}.{key}: null is not a value; send "
                                                     f"{KIND[shape.value.type_name]} or leave the key out")
-                out[key] = self.value(item, shape.value, f"{path}.{key}")
-            return out
+                entries[key] = self.value(item, shape.value, f"{path}.{key}")
+            return entries
         if kind == "list":
             if not isinstance(value, list):
                 raise self.wrong_type(value, shape, path)
             self.length(len(value), shape, path, "items", quota)
-            out = []
+            items: list[Any] = []
             for i, item in enumerate(value):
                 if item is None:
                     raise BadRequest(SERIALIZATION, f"{path}[{i}]: null is not a list item; send "
                                                     f"{KIND[shape.member.type_name]} or leave it out")
-                out.append(self.value(item, shape.member, f"{path}[{i}]"))
-            return out
+                items.append(self.value(item, shape.member, f"{path}[{i}]"))
+            return items
         if kind == "string":
             if not isinstance(value, str):
                 raise self.wrong_type(value, shape, path)
@@ -237,9 +242,9 @@ class _Checker:
             return value
         return value          # a type ECS's input model does not use
 
-    def structure(self, value: dict, shape, path: str) -> dict:
+    def structure(self, value: Json, shape: Shape, path: str) -> Json:
         members = shape.members
-        out = {}
+        out: Json = {}
         for name, item in value.items():
             if name not in members or item is None:
                 continue          # unknown members and nulls: absent (module doc)
@@ -252,14 +257,14 @@ class _Checker:
                                    f"({KIND[members[name].type_name]})")
         return out
 
-    def wrong_type(self, value: Any, shape, path: str) -> BadRequest:
+    def wrong_type(self, value: Any, shape: Shape, path: str) -> BadRequest:
         kind = KIND.get(shape.type_name, shape.type_name)
         fix = f"send {kind}"
         if shape.type_name == "list" and isinstance(value, str) and shape.member.type_name == "string":
             fix = f"send a list such as [{json.dumps(value[:40])}]"    # the commonest slip: one name, not a list
         return BadRequest(SERIALIZATION, f"{self.where(path)}: expected {kind}, got {_describe(value)}; {fix}")
 
-    def length(self, n: int, shape, path: str, unit: str, quota: Quota | None) -> None:
+    def length(self, n: int, shape: Shape, path: str, unit: str, quota: Quota | None) -> None:
         low, high = shape.metadata.get("min"), shape.metadata.get("max")
         if quota is not None:
             low = quota.low if quota.low is not None else low
@@ -275,7 +280,7 @@ class _Checker:
             raise self.invalid(f"{self.where(path)}: {n} {unit} is fewer than the {low} required; "
                                f"send at least {low}")
 
-    def bounds(self, value, shape, path: str, quota: Quota | None) -> None:
+    def bounds(self, value: float, shape: Shape, path: str, quota: Quota | None) -> None:
         if quota is not None:
             if value > quota.high:
                 raise self.invalid(f"{self.where(path)}: {value} is above the {quota.high:,} {quota.phrase}; "

@@ -6,11 +6,14 @@ botocore's model's business (shape type ``timestamp``), so nothing here lists th
 """
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from botocore.model import Shape
 
 
-def convert(value: Any, shape, fn: Callable[[float], float]) -> Any:
+def convert(value: Any, shape: Shape | None, fn: Callable[[float], float]) -> Any:
     """`value` with every timestamp member (per `shape`) passed through `fn`."""
     if shape is None or value is None:
         return value
