@@ -103,7 +103,7 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
             stop.append(t.id)
 
     room = high - (len(tasks) - len(stop))
-    left: float = budget if budget is not None else math.inf   # starts this step may still make
+    left = budget                                       # starts this step may still make (None: no cap)
     replace = []
     wanted = 0                                          # starts the limits allow, budget aside
     if can_launch_old:
@@ -112,16 +112,16 @@ def plan(desired: int, minimum_healthy_percent: int, maximum_percent: int,
             count = max(0, min(claim - alive, room))
             wanted += count
             room -= count
-            if count > left:
-                count = int(left)                       # finite here: the budget less whole starts
+            if left is not None:
+                count = min(count, left)
+                left -= count
             if count:
                 replace.append((deployment, count))
-                left -= count
     remaining_new = len(new) - max(surplus, 0)
     launch = max(0, min(desired - remaining_new, room)) if can_launch else 0
     wanted += launch
-    if launch > left:
-        launch = int(left)
+    if left is not None:
+        launch = min(launch, left)
     held = wanted - launch - sum(count for _, count in replace)
 
     unfinished = bool(old) or remaining_new < desired
