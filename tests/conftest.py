@@ -14,6 +14,18 @@ os.environ["FARGATE_LAB_STRICT"] = "1"
 from fargate_lab import local
 
 
+EXTERNAL_KINDS = ("browser", "binder", "clients")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """A test marked browser, binder or clients is marked external too, so that -m 'not external' skips it."""
+    unmarked = [item.nodeid for item in items if not item.get_closest_marker("external")
+                and any(item.get_closest_marker(kind) for kind in EXTERNAL_KINDS)]
+    if unmarked:
+        raise pytest.UsageError("marked " + "/".join(EXTERNAL_KINDS) + " but not external: " + ", ".join(unmarked))
+
+
 @pytest.fixture
 def cloud():
     made = local.start(seed=0)

@@ -2,7 +2,7 @@
 
     python tools/notebooks.py sync [NN ...]      # .py -> .ipynb; a checked cell whose source is unchanged keeps its output
     python tools/notebooks.py execute [NN ...]   # sync, run on the virtual clock, keep the checked cells' outputs
-    python tools/notebooks.py check              # every .ipynb matches its .py (what tests/test_notebook_sources.py asserts)
+    python tools/notebooks.py check              # every .ipynb matches its .py (what tests/notebooks/test_notebook_sources.py asserts)
 
 Edit the .py (any editor), or the notebook in JupyterLab with jupytext installed: the header's
 `formats: ipynb,py:percent` pairs the two and JupyterLab saves both. Only the code cells marked

@@ -188,6 +188,8 @@ def error_outputs(notebook: dict) -> list[str]:
     return found
 
 
+@pytest.mark.external
+@pytest.mark.binder
 def test_binder_install_runs_notebooks():
     pins = binder_pins()
     work = Path(tempfile.mkdtemp(prefix="fargate-lab-binder-"))

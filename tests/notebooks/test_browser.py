@@ -36,8 +36,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 RUN_TIMEOUT = 300          # seconds for Run All Cells (the virtual clock needs well under a minute)
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=(
-    "/usr/bin/chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test"))
+pytestmark = [pytest.mark.external, pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason=(
+    "/usr/bin/chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test"))]
 
 # JupyterLab user settings for the test: no autosave (the notebook on disk stays as committed), every
 # cell in the DOM (no windowing), and no news or update checks (no network, no toasts in the picture).

@@ -33,7 +33,7 @@ import pytest
 
 from tests.paths import CLIENTS, REPO
 
-pytestmark = pytest.mark.clients
+pytestmark = [pytest.mark.external, pytest.mark.clients]
 
 JS = CLIENTS / "js"
 AIO = CLIENTS / "aiobotocore"

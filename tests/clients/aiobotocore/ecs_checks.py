@@ -1,6 +1,6 @@
 """aiobotocore against `fargate-lab local serve`: async calls, an async waiter, a paginator, a modeled error.
 
-Runs in its own venv (see requirements.txt), started by tests/test_real_clients.py with
+Runs in its own venv (see requirements.txt), started by tests/scenarios/test_real_clients.py with
 AWS_ENDPOINT_URL, FARGATE_LAB_CLUSTER, FARGATE_LAB_SUBNETS (comma-separated) and
 FARGATE_LAB_SECURITY_GROUP set.  Prints {"checks": [{"name", "ok", "detail"}, ...]} on stdout;
 a check that raises is recorded as failed and the script goes on.

@@ -1,6 +1,6 @@
 // The AWS SDK for JavaScript v3 against `fargate-lab local serve`: waiters, paginators, typed errors.
 //
-// Run by tests/test_real_clients.py with
+// Run by tests/scenarios/test_real_clients.py with
 //   AWS_ENDPOINT_URL=http://127.0.0.1:<port>  AWS_REGION=us-east-1  (any access key)
 //   FARGATE_LAB_CLUSTER=<a fresh cluster name>
 //   FARGATE_LAB_SUBNETS=subnet-a,subnet-b  FARGATE_LAB_SECURITY_GROUP=sg-...
