@@ -18,6 +18,16 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class ResponseProfile:
+    """How an image's server answers requests through a load balancer (health checks are `healthy`'s
+    business): the version it reports, the share it answers with 500, and a log-normal latency."""
+    version: str = ""
+    error_rate: float = 0.0            # share of requests answered with 500
+    latency: float = 0.020             # median seconds
+    latency_spread: float = 0.4        # sigma of the log-normal: 0.4 puts p99 near 2.5 x the median
+
+
+@dataclass(frozen=True)
 class ImageBehaviour:
     description: str = "a long-running server that answers its health checks"
     pull_seconds: float = 8.0          # PENDING: image pull
@@ -28,22 +38,29 @@ class ImageBehaviour:
     healthy: bool = True               # passes container and load-balancer health checks
     log_lines: tuple[str, ...] = ("server started",)
     exit_lines: tuple[str, ...] = ()
+    serves: ResponseProfile = ResponseProfile()   # how it answers requests (traffic through a load balancer)
 
     def with_changes(self, **changes: Any) -> ImageBehaviour:
         return replace(self, **changes)
 
 
-def _web(version: str, **kw: Any) -> ImageBehaviour:
+def _web(version: str, serves: ResponseProfile | None = None, **kw: Any) -> ImageBehaviour:
     lines = (f"fargate-lab web {version} starting",
              "nginx: [notice] start worker processes",
              f"listening on 0.0.0.0:80 (version {version})")
-    return ImageBehaviour(description=f"demo web app {version}: healthy", log_lines=lines, **kw)
+    return ImageBehaviour(description=f"demo web app {version}: healthy", log_lines=lines,
+                          serves=serves or ResponseProfile(version), **kw)
 
 
 DEMO_IMAGES: dict[str, ImageBehaviour] = {
     "fargatelab/web:v1": _web("v1"),
     "fargatelab/web:v2": _web("v2"),
     "fargatelab/web:v3": _web("v3"),
+    # Release mistakes health checks do not catch: only traffic (and an alarm on it) shows them.
+    "fargatelab/web:v2-errors": _web("v2", ResponseProfile("v2", error_rate=0.30)).with_changes(
+        description="passes its health checks but answers 30 % of requests with HTTP 500"),
+    "fargatelab/web:v2-slow": _web("v2", ResponseProfile("v2", latency=1.2)).with_changes(
+        description="passes its health checks but answers slowly (median 1.2 s)"),
     "fargatelab/web:crash": ImageBehaviour(
         description="crashes on start: exits with code 1 three seconds after it starts",
         exits_after=3.0, exit_code=1, healthy=False,

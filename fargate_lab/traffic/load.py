@@ -7,8 +7,8 @@
 Each listener gets `rate` requests a second, spread evenly (a fractional carry keeps the count exact
 over time, so the same seed gives the same requests). A request is routed by `routing`, goes to the
 next routable target of its group in turn (ALB's default round robin), and is answered as the
-target's `ResponseProfile` says: an error with probability `error_rate`, after a log-normal latency.
-A target that cannot answer (`reachable` false: its task is gone) costs the load balancer a 502;
+target's image says (`engine.catalog.ResponseProfile`): an error with probability `error_rate`, after
+a log-normal latency. A target that cannot answer (`reachable` false: its task is gone) costs the load balancer a 502;
 no routable target, a 503.
 
 `MetricBook` adds up what an Application Load Balancer publishes to CloudWatch, from its user guide
@@ -28,19 +28,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..engine.catalog import ResponseProfile
 from .routing import Request, Rule, first_match, routable
 
 NAMESPACE = "AWS/ApplicationELB"
 PERIOD = 60                       # ELB publishes one datapoint a minute
-
-
-@dataclass(frozen=True)
-class ResponseProfile:
-    """How an image's server answers requests (not health checks: the engine's catalog decides those)."""
-    version: str = ""
-    error_rate: float = 0.0            # share of requests answered with 500
-    latency: float = 0.020             # median seconds
-    latency_spread: float = 0.4        # sigma of the log-normal: 0.4 puts p99 near 2.5 x the median
 
 
 @dataclass(frozen=True)

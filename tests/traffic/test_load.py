@@ -6,7 +6,8 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from fargate_lab.traffic.load import (NAMESPACE, Listener, LoadGenerator, MetricBook, ResponseProfile, Target,
+from fargate_lab.engine.catalog import ResponseProfile
+from fargate_lab.traffic.load import (NAMESPACE, Listener, LoadGenerator, MetricBook, Target,
                                       load_balancer_dimension, target_group_dimension)
 from fargate_lab.traffic.routing import Action, Rule
 
