@@ -14,18 +14,13 @@ answers into samples for plots. Neither calls AWS itself.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from .plumbing import describe_tasks, paged
-
-# boto3 ships no types: a client is whatever boto3 made, an answer is a JSON-shaped dict.
-Client = Any
-Answer = dict[str, Any]
+from .plumbing import Client, Json, describe_tasks, paged
 
 
-def describe_service(ecs: Client, cluster: str, service: str) -> Answer | None:
+def describe_service(ecs: Client, cluster: str, service: str) -> Json | None:
     """The service as DescribeServices shows it, or None when ECS does not know it."""
-    found: list[Answer] = ecs.describe_services(cluster=cluster, services=[service])["services"]
+    found: list[Json] = ecs.describe_services(cluster=cluster, services=[service])["services"]
     return found[0] if found else None
 
 
@@ -40,10 +35,10 @@ class ServiceReader:
         self.ecs, self.elbv2, self.cluster, self.service = ecs, elbv2, cluster, service
         self._target_groups = target_groups
 
-    def describe_service(self) -> Answer | None:
+    def describe_service(self) -> Json | None:
         return describe_service(self.ecs, self.cluster, self.service)
 
-    def target_states(self, described: Answer | None) -> list[str]:
+    def target_states(self, described: Json | None) -> list[str]:
         """The state of every target in the service's target groups (empty with no load balancer)."""
         if self.elbv2 is None:
             return []
@@ -56,7 +51,7 @@ class ServiceReader:
             states.extend(d["TargetHealth"]["State"] for d in found)
         return states
 
-    def tasks(self) -> list[Answer]:
+    def tasks(self) -> list[Json]:
         """Every task of the service DescribeTasks still shows, running ones and stopped ones."""
         arns: list[str] = []
         for status in ("RUNNING", "STOPPED"):
@@ -74,13 +69,13 @@ class EventLog:
         self._seen = set(seen_ids)
 
     @classmethod
-    def seen_in(cls, described: Answer | None) -> EventLog:
+    def seen_in(cls, described: Json | None) -> EventLog:
         """A log that treats every event already in `described` as old news."""
         return cls(e["id"] for e in (described or {}).get("events", []))
 
-    def fresh(self, described: Answer | None) -> list[Answer]:
+    def fresh(self, described: Json | None) -> list[Json]:
         """The events in `described` not seen before, oldest first (ECS lists newest first)."""
-        new: list[Answer] = []
+        new: list[Json] = []
         for event in reversed((described or {}).get("events", [])):
             if event["id"] not in self._seen:
                 self._seen.add(event["id"])

@@ -26,7 +26,8 @@ from rich.table import Table
 from rich.text import Text
 
 from .plumbing import name_of
-from .service_reader import Answer, Client, EventLog
+from .plumbing import Client, Json
+from .service_reader import EventLog
 from .service_reader import describe_service as describe_service   # callers import it from here too
 
 EVENTS_SHOWN = 8   # events under the live table: enough to follow a rollout, short enough to fit
@@ -45,7 +46,7 @@ class DeploymentRow:
     reason: str = ""        # rolloutStateReason
 
     @classmethod
-    def from_api(cls, d: Answer) -> DeploymentRow:
+    def from_api(cls, d: Json) -> DeploymentRow:
         return cls(id=d["id"], status=d.get("status", ""), rollout_state=d.get("rolloutState", ""),
                    desired=d.get("desiredCount", 0), running=d.get("runningCount", 0),
                    pending=d.get("pendingCount", 0), failed=d.get("failedTasks", 0),
@@ -134,7 +135,7 @@ class ServiceWatcher:
         described = describe_service(self.ecs, self.cluster, self.service)
         return self.snapshot_of(described)
 
-    def snapshot_of(self, described: Answer | None) -> DeploymentSnapshot:
+    def snapshot_of(self, described: Json | None) -> DeploymentSnapshot:
         elapsed = self._clock() - self._started
         if described is None:
             return DeploymentSnapshot(self.cluster, self.service, "MISSING", 0, 0, 0, (),

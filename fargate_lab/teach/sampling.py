@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable
 
-from ..ops.plumbing import name_of
-from ..ops.service_reader import Answer, Client, EventLog, ServiceReader
+from ..ops.plumbing import Client, Json, name_of
+from ..ops.service_reader import EventLog, ServiceReader
 
 TARGET_STATES = ("healthy", "initial", "draining", "unhealthy", "unused", "unavailable")
 
@@ -141,7 +141,7 @@ def short_task_definition(arn: str) -> str:
     return name_of(arn)
 
 
-def deployment_state(d: Answer) -> DeploymentState:
+def deployment_state(d: Json) -> DeploymentState:
     return DeploymentState(
         id=d["id"], status=d.get("status", ""), rollout_state=d.get("rolloutState", ""),
         task_definition=short_task_definition(d.get("taskDefinition", "")), desired=d.get("desiredCount", 0),
@@ -149,7 +149,7 @@ def deployment_state(d: Answer) -> DeploymentState:
         created_at=epoch(d.get("createdAt")) or 0.0)
 
 
-def task_state(t: Answer) -> TaskState:
+def task_state(t: Json) -> TaskState:
     return TaskState(
         id=name_of(t["taskArn"]), deployment=t.get("startedBy", ""),
         task_definition=short_task_definition(t.get("taskDefinitionArn", "")),
@@ -238,7 +238,7 @@ class Recorder:
             states.append(state)
         return tuple(sorted(states, key=lambda t: (t.created_at or 0.0, t.id)))
 
-    def _sample_of(self, described: Answer | None, targets: TargetCounts,
+    def _sample_of(self, described: Json | None, targets: TargetCounts,
                    tasks: tuple[TaskState, ...] | None) -> Sample:
         now = self.clock()
         if described is None:
@@ -252,6 +252,6 @@ class Recorder:
             deployments=tuple(deployment_state(d) for d in described.get("deployments", [])),
             targets=targets, tasks=tasks, new_events=self._fresh_events(described))
 
-    def _fresh_events(self, described: Answer) -> tuple[TimelineEvent, ...]:
+    def _fresh_events(self, described: Json) -> tuple[TimelineEvent, ...]:
         return tuple(TimelineEvent(e["id"], epoch(e["createdAt"]) or 0.0, e["message"])
                      for e in self._events.fresh(described))
