@@ -84,7 +84,7 @@ def _normalise_document(document: dict, file: str) -> dict:
     out_services: dict[Any, Any] = {}   # a service spec, or a !reset or !override marker
     for name, spec in services.items():
         if spec is _RESET or isinstance(spec, _Override):
-            out_services[name] = spec
+            out_services[str(name)] = spec   # keyed as every other service is (YAML may read `1:` as an int)
             continue
         spec = _mapping(spec, file, f"services.{name}")
         out_services[str(name)] = {key: _normalise_field(key, value, file, f"services.{name}.{key}")

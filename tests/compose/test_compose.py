@@ -283,6 +283,21 @@ def test_reset_and_override_tags(tmp_path):
     assert "dockerLabels" not in web
 
 
+def test_reset_removes_a_service_whose_name_yaml_reads_as_a_number(tmp_path):
+    base = """
+        services:
+          web:
+            image: fargatelab/web:v1
+          1:
+            image: busybox
+    """
+    override = """
+        services:
+          1: !reset null
+    """
+    assert set(containers(translate(tmp_path, [base, override]))) == {"web"}
+
+
 def test_errors_name_the_file_that_set_the_field(tmp_path):
     base = "services:\n  web:\n    image: fargatelab/web:v1\n"
     override = "services:\n  web:\n    build: .\n"
