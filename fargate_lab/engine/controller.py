@@ -20,6 +20,7 @@ from .records import Deployment, Service, ServiceEvent, Target, Task
 from .runtime import Runtime
 from .scheduler import TaskView, circuit_breaker_threshold
 from .status import (
+    BreakerStatus,
     DeploymentStatus,
     HealthStatus,
     RolloutState,
@@ -94,7 +95,53 @@ class ServiceController:
         service.book.reconcile_pending = True
         delay = self.rt.timing.scheduler_reaction if first else self.rt.span(self.rt.timing.deployment_start)
         self.rt.clock.call_later(delay, lambda: self._reconcile(service))
+        self._watch_alarms(service, dep)
         return dep
+
+    # -- deployment alarms (docs/ecs-behaviour.md §3.5) -----------------------------
+    def _watch_alarms(self, service: Service, dep: Deployment) -> None:
+        names = dep.alarm_names
+        if not names:
+            return
+        found = self.rt.substrate.alarms(service.region, names)
+        if any(a.state == "ALARM" for a in found.values()):
+            dep.book.ignored_alarms = True   # already in ALARM as it starts: ECS ignores them this time
+            return
+        dep.alarm_status = BreakerStatus.MONITORING
+        self.rt.clock.call_later(self.rt.timing.alarm_poll, lambda: self._poll_alarms(service, dep))
+
+    def _poll_alarms(self, service: Service, dep: Deployment) -> None:
+        """ECS polls DescribeAlarms while a deployment (or its bake time) runs."""
+        if dep.alarm_status != BreakerStatus.MONITORING or dep.rollout_state != RolloutState.IN_PROGRESS \
+                or dep is not service.primary:
+            return
+        found = self.rt.substrate.alarms(service.region, dep.alarm_names)
+        firing = tuple(n for n in dep.alarm_names if n in found and found[n].state == "ALARM")
+        if not firing:
+            self.rt.clock.call_later(self.rt.timing.alarm_poll, lambda: self._poll_alarms(service, dep))
+            return
+        now = self.rt.clock.now()
+        self.deployments.alarm_tripped(dep, firing, now)
+        self.service_event(service, f"(service {service.name}) (deployment {dep.id}) deployment failed: alarm detected.")
+        rollback = bool((dep.config.get("alarms") or {}).get("rollback"))
+        target = self.deployments.rollback_target(service, dep) if rollback else None
+        if target is None:
+            self.deployments.give_up(dep, rollback, now)
+            self.dirty(service)
+            return
+        self._roll_back(service, dep, target, f"ECS deployment alarms: rolling back to deploymentId {target.id}.")
+
+    def _baked(self, service: Service, dep: Deployment) -> bool:
+        """With alarms monitoring, a deployment that could complete first waits a bake time: here the longest
+        look-back (EvaluationPeriods x Period) of its alarms, a model of "depending on your alarm configuration"."""
+        if dep.alarm_status != BreakerStatus.MONITORING:
+            return True
+        now = self.rt.clock.now()
+        if dep.book.bake_until is None:
+            found = self.rt.substrate.alarms(service.region, dep.alarm_names)
+            dep.book.bake_until = now + max((a.window_seconds for a in found.values()), default=0)
+            self.rt.clock.call_at(dep.book.bake_until, lambda: self.dirty(service))
+        return now >= dep.book.bake_until
 
     def _complete(self, service: Service, dep: Deployment) -> None:
         self.deployments.complete(service, dep, self.rt.clock.now())
@@ -271,7 +318,8 @@ class ServiceController:
         mine_healthy = all(health.get(t.id, False) for t in mine)  # tasks launched just now are not
         others_left = any(t.deployment_id != primary.id and t.last_status not in GONE for t in live)
         if primary.rollout_state == RolloutState.IN_PROGRESS and self.rt.clock.now() >= primary.book.complete_not_before:
-            if strategy_for(primary).is_complete(service, primary, mine, health, others_left):
+            if strategy_for(primary).is_complete(service, primary, mine, health, others_left) \
+                    and self._baked(service, primary):
                 self._complete(service, primary)
         elif primary.rollout_state == RolloutState.COMPLETED and len(service.deployments) > 1:
             self.deployments.drop_drained(service, self.rt.clock.now())

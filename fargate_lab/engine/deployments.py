@@ -62,6 +62,8 @@ class DeploymentBook:
         dep.sd_status = ServiceDeploymentStatus.SUCCESSFUL
         if dep.breaker_status == BreakerStatus.MONITORING:
             dep.breaker_status = BreakerStatus.MONITORING_COMPLETE
+        if dep.alarm_status == BreakerStatus.MONITORING:
+            dep.alarm_status = BreakerStatus.MONITORING_COMPLETE
         for other in service.deployments[1:]:
             other.book.keep = 0   # whatever they still run is cleaned up, never replaced
             if other.sd_status == ServiceDeploymentStatus.ROLLBACK_IN_PROGRESS:
@@ -93,6 +95,15 @@ class DeploymentBook:
         dep.rollout_state = RolloutState.FAILED
         dep.rollout_reason = "ECS deployment circuit breaker: tasks failed to start."
         dep.updated_at, dep.breaker_status = now, BreakerStatus.TRIGGERED
+
+    @staticmethod
+    def alarm_tripped(dep: Deployment, firing: tuple[str, ...], now: float) -> None:
+        """A deployment alarm went to ALARM (docs/ecs-behaviour.md §3.5); the reason's wording is a model."""
+        dep.rollout_state = RolloutState.FAILED
+        dep.rollout_reason = f"ECS deployment alarms: alarm detected: {', '.join(firing)}."
+        dep.updated_at, dep.alarm_status, dep.triggered_alarms = now, BreakerStatus.TRIGGERED, firing
+        if dep.breaker_status == BreakerStatus.MONITORING:
+            dep.breaker_status = BreakerStatus.MONITORING_COMPLETE
 
     @staticmethod
     def give_up(dep: Deployment, rollback: bool, now: float) -> None:

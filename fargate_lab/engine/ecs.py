@@ -18,7 +18,7 @@ from .deployments import DeploymentBook
 from .errors import EcsError
 from .ids import IdSource
 from .lifecycle import TaskLifecycle
-from .records import Deployment, Task
+from .records import Deployment, ServedTarget, Task
 from .runtime import Runtime
 from .state import EngineState, Quotas, RegionState
 from .substrate import OfflineSubstrate, Substrate
@@ -87,6 +87,9 @@ class Engine:
 
     def target_health(self, region: str, group_arn: str) -> list[tuple[str, int, str]]:
         return self.lifecycle.target_health(region, group_arn)
+
+    def served_targets(self, region: str, group_arn: str) -> list[ServedTarget]:
+        return self.lifecycle.served_targets(region, group_arn)
 
     def healthy_for_deployment(self, task: Task) -> bool:
         return self.lifecycle.healthy_for_deployment(task)

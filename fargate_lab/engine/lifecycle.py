@@ -11,7 +11,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from .records import Cluster, ContainerState, Service, Target, Task, TaskDefinition
+from .catalog import ResponseProfile
+from .records import Cluster, ContainerState, ServedTarget, Service, Target, Task, TaskDefinition
 from .runtime import Runtime
 from .state import EngineState
 from .status import (
@@ -245,6 +246,26 @@ class TaskLifecycle:
                 for t in task.targets:
                     if t.group_arn == group_arn and t.state != TargetState.UNUSED and task.eni:
                         out.append((task.eni.private_ip, t.port, str(t.state)))
+        return out
+
+    def served_targets(self, region: str, group_arn: str) -> list[ServedTarget]:
+        """The targets the engine placed in a group as the load balancer's data plane needs them: where
+        they are, their health, how their container answers and which revision they run."""
+        out = []
+        for cluster in self.state.region(region).clusters.values():
+            for task in cluster.tasks.values():
+                if task.eni is None:
+                    continue
+                for t in task.targets:
+                    if t.group_arn != group_arn or t.state == TargetState.UNUSED:
+                        continue
+                    container = next((c for c in task.containers if c.name == t.container), None)
+                    answering = (container is not None and container.last_status == ContainerStatus.RUNNING
+                                 and task.last_status == TaskStatus.RUNNING)
+                    out.append(ServedTarget(
+                        f"{task.eni.private_ip}:{t.port}", str(t.state),
+                        container.behaviour.serves if container is not None else ResponseProfile(),
+                        f"{task.definition.family}:{task.definition.revision}", answering))
         return out
 
     def healthy_for_deployment(self, task: Task) -> bool:

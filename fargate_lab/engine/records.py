@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .catalog import ImageBehaviour
+from .catalog import ImageBehaviour, ResponseProfile
 from .scheduler import TaskView
 from .status import (
     AttachmentStatus,
@@ -168,6 +168,16 @@ class Target:
     port: int
     container: str
     state: TargetState = TargetState.INITIAL
+
+
+@dataclass(frozen=True)
+class ServedTarget:
+    """A target as the load balancer's data plane sees it (a read-only view, made on request)."""
+    id: str                                   # ip:port, as DescribeTargetHealth names it
+    state: str                                # healthy | initial | unhealthy | draining | unused | unavailable
+    profile: ResponseProfile = ResponseProfile()
+    revision: str = ""                        # family:revision of the task it belongs to
+    reachable: bool = True                    # its container is running (a gone one costs the ALB a 502)
 
 
 @dataclass
@@ -325,6 +335,8 @@ class DeploymentBookkeeping:
     """The controller's own counters for a deployment; never shown."""
     keep: int = 0                       # once superseded: tasks it may still run (replaced on its revision)
     complete_not_before: float = 0.0    # a rollback settles no sooner (Timing.rollback_settle)
+    bake_until: float | None = None     # with deployment alarms: complete no sooner (set once it could)
+    ignored_alarms: bool = False        # a named alarm was in ALARM when the deployment started
     deadlock_reported: bool = False
 
 
@@ -351,7 +363,16 @@ class Deployment:
     rollback_reason: str | None = None
     rollback_target: str | None = None  # the deployment this one rolled back to
     breaker_status: BreakerStatus = BreakerStatus.MONITORING
+    alarm_status: BreakerStatus = BreakerStatus.DISABLED   # ServiceDeployment.alarms.status
+    triggered_alarms: tuple[str, ...] = ()
     book: DeploymentBookkeeping = field(default_factory=DeploymentBookkeeping)
+
+    @property
+    def alarm_names(self) -> list[str]:
+        """deploymentConfiguration.alarms.alarmNames when the alarms are enabled, else none."""
+        alarms = self.config.get("alarms") or {}
+        names: list[str] = alarms.get("alarmNames", []) if alarms.get("enable") else []
+        return names
 
     @property
     def task_definition(self) -> TaskDefinition:

@@ -107,7 +107,8 @@ class ServiceDeploymentStatus(StrEnum):
 
 
 class BreakerStatus(StrEnum):
-    """ServiceDeployment's deploymentCircuitBreaker.status."""
+    """ServiceDeploymentRollbackMonitorsStatus: a ServiceDeployment's deploymentCircuitBreaker.status,
+    and its alarms.status."""
     TRIGGERED = "TRIGGERED"
     MONITORING = "MONITORING"
     MONITORING_COMPLETE = "MONITORING_COMPLETE"

@@ -35,6 +35,14 @@ class TargetGroupSettings:
     target_type: str = "ip"
 
 
+@dataclass(frozen=True)
+class AlarmInfo:
+    """What a deployment needs of a CloudWatch alarm: its state, and how long it looks back
+    (EvaluationPeriods x Period, which sets a deployment's bake time)."""
+    state: str                         # OK | ALARM | INSUFFICIENT_DATA
+    window_seconds: int = 60
+
+
 class Substrate(Protocol):
     account_id: str
 
@@ -44,8 +52,11 @@ class Substrate(Protocol):
                          description: str) -> NetworkInterface: ...
     def delete_interface(self, region: str, eni: NetworkInterface) -> None: ...
     def target_group(self, region: str, arn: str) -> TargetGroupSettings | None: ...
-    def register_target(self, region: str, arn: str, ip: str, port: int) -> None: ...
+    def register_target(self, region: str, arn: str, ip: str, port: int) -> bool:
+        """False when the target group does not exist (a client may delete one no listener uses)."""
     def deregister_target(self, region: str, arn: str, ip: str, port: int) -> None: ...
+    def alarms(self, region: str, names: list[str]) -> dict[str, AlarmInfo]:
+        """The named CloudWatch alarms that exist (deploymentConfiguration.alarms)."""
     def log_group_exists(self, region: str, name: str) -> bool: ...
     def create_log_group(self, region: str, name: str) -> None: ...
     def write_logs(self, region: str, group: str, stream: str, lines: list[tuple[float, str]]) -> None: ...
@@ -84,11 +95,14 @@ class OfflineSubstrate:
     def target_group(self, region: str, arn: str) -> TargetGroupSettings | None:
         return TargetGroupSettings(arn=arn)
 
-    def register_target(self, region: str, arn: str, ip: str, port: int) -> None:
-        return None
+    def register_target(self, region: str, arn: str, ip: str, port: int) -> bool:
+        return True
 
     def deregister_target(self, region: str, arn: str, ip: str, port: int) -> None:
         return None
+
+    def alarms(self, region: str, names: list[str]) -> dict[str, AlarmInfo]:
+        return {}
 
     def log_group_exists(self, region: str, name: str) -> bool:
         return True

@@ -25,6 +25,9 @@ class Timing:
     service_launches_per_window: int = 500
     launch_window: float = 60.0
     scale: float = 1.0                                    # multiplies image pull/start times too
+    # ECS polls DescribeAlarms for deploymentConfiguration.alarms (docs/ecs-behaviour.md §3.5); how
+    # often is not published: a model, on the order of CloudWatch's one-minute evaluations
+    alarm_poll: float = 15.0
 
     def scaled(self, factor: float) -> Timing:
         def s(pair: tuple[float, float]) -> tuple[float, float]:
@@ -33,7 +36,8 @@ class Timing:
                        stopping=s(self.stopping), deprovisioning=s(self.deprovisioning),
                        failed_pull=s(self.failed_pull), deployment_start=s(self.deployment_start),
                        rollback_settle=s(self.rollback_settle), launch_window=self.launch_window * factor,
-                       scheduler_reaction=self.scheduler_reaction * factor, scale=self.scale * factor)
+                       scheduler_reaction=self.scheduler_reaction * factor, scale=self.scale * factor,
+                       alarm_poll=self.alarm_poll * factor)
 
 
 PRESETS = {"realistic": Timing(), "fast": Timing().scaled(0.1)}

@@ -33,7 +33,9 @@ from ..engine import Engine, ImageBehaviour, ImageCatalog, RealClock, VirtualClo
 from ..engine.timing import Timing
 from ..wire import elbv2_query
 from ..wire.ecs_json import EcsWire
+from . import moto_gaps
 from .substrate import bypass, make_substrate
+from .traffic import CloudTraffic
 
 if TYPE_CHECKING:   # moto itself is imported only when a cloud starts: AWS mode never pays for it
     from moto.core.config import DefaultConfig
@@ -43,8 +45,9 @@ __all__ = ["Cloud", "ImageBehaviour", "cloud", "current", "patch_client", "sleep
 DEFAULT_REGION = "us-east-1"
 ECS_EVENT = "before-send.ecs"
 HEALTH_EVENT = "before-send.elastic-load-balancing-v2.DescribeTargetHealth"
+ELBV2_DONE = "after-call.elastic-load-balancing-v2"
 MOTO_CONFIG: DefaultConfig = {"core": {"passthrough": {"services": ["ecs"], "urls": []}},
-               "iam": {"load_aws_managed_policies": True}}
+                              "iam": {"load_aws_managed_policies": True}}
 
 _current: Cloud | None = None
 _install_lock = threading.Lock()
@@ -108,6 +111,13 @@ def _answer_target_health(request, **_):
     return cloud._target_health(request)
 
 
+def _elbv2_changed(model=None, **_):
+    """after-call, ELBv2: anything but a Describe* may have changed listeners or rules the traffic reads."""
+    cloud = _current
+    if cloud is not None and model is not None and not model.name.startswith("Describe"):
+        cloud.traffic.changed()
+
+
 def _seed_moto(seed: int) -> None:
     """moto's documented seeding endpoint: its IDs and addresses repeat run after run too."""
     import requests  # moto's own dependency; in-process, moto answers this URL itself
@@ -138,6 +148,9 @@ class Cloud:
         os.environ.setdefault("AWS_DEFAULT_REGION", region)
         self._moto = mock_aws(config=MOTO_CONFIG)
         self._moto.start()
+        # CloudWatch answers as AWS's does (moto_gaps.py), its alarm times on this clock
+        self._moto_gaps = moto_gaps.install(lambda: _dt.datetime.fromtimestamp(
+            self.clock.to_client(self.clock.now()), _dt.timezone.utc))
         _seed_moto(seed)
         session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                         region_name=region)
@@ -149,6 +162,10 @@ class Cloud:
         self.wire = EcsWire(self.engine, self.lock, before_call=self.clock.catch_up)
         # strict mode (the tests): the engine also checks its cached task views against fresh ones
         self.engine.verify_views = self.wire.strict
+        # the load balancers' data plane and CloudWatch's alarms, on the same clock (local/traffic.py)
+        self.traffic = CloudTraffic(self.clock, self.engine, self.substrate.client,
+                                    regions=lambda: [self.region, *self.engine.regions], seed=seed)
+        self.traffic.start()
         self._saved_waiter_time = botocore.waiter.time
         botocore.waiter.time = _WaiterTime(sleep=self.sleep)
         self.stopped = False
@@ -228,6 +245,7 @@ class Cloud:
                 _current = None
                 _uninstall_handlers()
         botocore.waiter.time = self._saved_waiter_time
+        moto_gaps.uninstall(self._moto_gaps)
         self._moto.stop()
         for key, value in self._saved_env.items():
             if value is None:
@@ -250,6 +268,7 @@ class Cloud:
 _HANDLERS = (
     (ECS_EVENT, _answer_ecs, botocore.handlers.REGISTER_FIRST),
     (HEALTH_EVENT, _answer_target_health, botocore.handlers.REGISTER_FIRST),
+    (ELBV2_DONE, _elbv2_changed, botocore.handlers.REGISTER_LAST),
     ("before-call", _hold_lock, botocore.handlers.REGISTER_LAST),
     ("after-call", _release_lock, botocore.handlers.REGISTER_FIRST),
     ("after-call-error", _release_lock, botocore.handlers.REGISTER_FIRST),
@@ -327,6 +346,7 @@ def patch_client(client) -> None:
     moto_patch(client)
     client.meta.events.register_first(ECS_EVENT, _answer_ecs)
     client.meta.events.register_first(HEALTH_EVENT, _answer_target_health)
+    client.meta.events.register_last(ELBV2_DONE, _elbv2_changed)
     client.meta.events.register_last("before-call", _hold_lock)
     client.meta.events.register_first("after-call", _release_lock)
     client.meta.events.register_first("after-call-error", _release_lock)

@@ -143,6 +143,8 @@ class LocalServer:
                           "parameters as a flat JSON object")
         if b"Action=DescribeTargetHealth" in data:
             return Response(self.cloud.target_health_xml(region, data), status=200, content_type="text/xml")
+        if self._signed_for(request) == "elasticloadbalancing" and b"Action=Describe" not in data:
+            self.cloud.traffic.changed()   # listeners or rules may change: the traffic reads them again
         return self._moto(request, environ, data)
 
     def _moto(self, request: Request, environ, data: bytes) -> Response:

@@ -18,7 +18,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 from ..engine.errors import invalid_parameter
-from ..engine.substrate import NetworkInterface, TargetGroupSettings
+from ..engine.substrate import AlarmInfo, NetworkInterface, TargetGroupSettings
 
 ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)(?::([^@]+))?(?:@(.+))?$")
 LOG_FUTURE_LIMIT = 2 * 3600 - 300      # moto refuses events more than 2 h ahead of wall time
@@ -136,7 +136,13 @@ class Boto3Substrate:
             target_type=group.get("TargetType", "instance"))
 
     def register_target(self, region, arn, ip, port):
-        self.client("elbv2", region).register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": port}])
+        try:
+            self.client("elbv2", region).register_targets(TargetGroupArn=arn, Targets=[{"Id": ip, "Port": port}])
+        except ClientError as e:
+            if e.response["Error"]["Code"] == "TargetGroupNotFound":
+                return False   # deleted by a client: the engine says so in the service's events
+            raise
+        return True
 
     def deregister_target(self, region, arn, ip, port):
         try:
@@ -154,6 +160,16 @@ class Boto3Substrate:
         finally:
             bypass.active = False
         return [(r["Target"]["Id"], r["Target"].get("Port", 80), r["TargetHealth"]["State"]) for r in rows]
+
+    # -- CloudWatch alarms ------------------------------------------------------------
+    def alarms(self, region, names):
+        found = {}
+        cloudwatch = self.client("cloudwatch", region)
+        for start in range(0, len(names), 100):   # DescribeAlarms takes at most 100 names
+            for alarm in cloudwatch.describe_alarms(AlarmNames=names[start:start + 100])["MetricAlarms"]:
+                found[alarm["AlarmName"]] = AlarmInfo(alarm["StateValue"],
+                                                      int(alarm.get("EvaluationPeriods", 1)) * int(alarm.get("Period", 60)))
+        return found
 
     # -- CloudWatch Logs ------------------------------------------------------------
     def log_group_exists(self, region, name):
@@ -290,7 +306,8 @@ class MotoSubstrate(Boto3Substrate):
         try:
             self._elbv2(region).register_targets(arn, [{"Id": ip, "Port": port}])
         except self._moto_errors:
-            super().register_target(region, arn, ip, port)  # raises the ClientError a client would see
+            return super().register_target(region, arn, ip, port)  # says why as a client would see it
+        return True
 
     def deregister_target(self, region, arn, ip, port):
         try:

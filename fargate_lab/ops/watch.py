@@ -25,8 +25,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from .plumbing import name_of
-from .plumbing import Client, Json
+from .plumbing import Client, Json, name_of
 from .service_reader import EventLog
 from .service_reader import describe_service as describe_service   # callers import it from here too
 

@@ -8,8 +8,8 @@ Each listener gets `rate` requests a second, spread evenly (a fractional carry k
 over time, so the same seed gives the same requests). A request is routed by `routing`, goes to the
 next routable target of its group in turn (ALB's default round robin), and is answered as the
 target's image says (`engine.catalog.ResponseProfile`): an error with probability `error_rate`, after
-a log-normal latency. A target that cannot answer (`reachable` false: its task is gone) costs the load balancer a 502;
-no routable target, a 503.
+a log-normal latency. A target that cannot answer (`ServedTarget.reachable` false: its container is
+gone) costs the load balancer a 502; no routable target, a 503.
 
 `MetricBook` adds up what an Application Load Balancer publishes to CloudWatch, from its user guide
 ("CloudWatch metrics for your Application Load Balancer"): namespace AWS/ApplicationELB; one
@@ -28,20 +28,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..engine.catalog import ResponseProfile
+from ..engine.records import ServedTarget
 from .routing import Request, Rule, first_match, routable
 
 NAMESPACE = "AWS/ApplicationELB"
 PERIOD = 60                       # ELB publishes one datapoint a minute
-
-
-@dataclass(frozen=True)
-class Target:
-    id: str                            # ip:port, as DescribeTargetHealth names it
-    state: str                         # healthy | initial | unhealthy | draining | unused | unavailable
-    profile: ResponseProfile = ResponseProfile()
-    revision: str = ""                 # which service revision (task definition) it runs, for plots
-    reachable: bool = True
 
 
 @dataclass(frozen=True)
@@ -82,7 +73,8 @@ Dimensions = tuple[tuple[str, str], ...]
 class MetricBook:
     """ALB metrics by minute, until they are handed over as PutMetricData datums."""
     minutes: dict[int, dict[tuple[str, Dimensions], _Stat]] = field(default_factory=lambda: defaultdict(dict))
-    revisions: dict[int, dict[str, RevisionMinute]] = field(default_factory=lambda: defaultdict(dict))
+    # per minute, per (LoadBalancer dimension, revision): a finer series than ALB's, for plots
+    revisions: dict[int, dict[tuple[str, str], RevisionMinute]] = field(default_factory=lambda: defaultdict(dict))
 
     def count(self, at: float, metric: str, dims: Dimensions, value: float = 1.0) -> None:
         bucket = self.minutes[int(at // PERIOD) * PERIOD]
@@ -91,14 +83,19 @@ class MetricBook:
             stat = bucket[(metric, dims)] = _Stat()
         stat.add(value)
 
-    def served(self, at: float, revision: str, error: bool, latency: float) -> None:
+    def served(self, at: float, load_balancer: str, revision: str, error: bool, latency: float) -> None:
         minute = self.revisions[int(at // PERIOD) * PERIOD]
-        row = minute.get(revision)
+        row = minute.get((load_balancer, revision))
         if row is None:
-            row = minute[revision] = RevisionMinute()
+            row = minute[(load_balancer, revision)] = RevisionMinute()
         row.requests += 1
         row.errors += int(error)
         row.latency_total += latency
+
+    def revision_series(self, load_balancer: str) -> dict[int, dict[str, RevisionMinute]]:
+        """Per minute (epoch seconds of its start), what each revision behind a load balancer served."""
+        return {minute: {rev: row for (lb, rev), row in rows.items() if lb == load_balancer}
+                for minute, rows in sorted(self.revisions.items())}
 
     def datums_before(self, now: float) -> list[dict[str, Any]]:
         """PutMetricData datums for every minute that ended by `now`, removed from the book."""
@@ -136,7 +133,7 @@ class LoadGenerator:
         self._sent: dict[tuple[str, str], int] = defaultdict(int)
 
     def run(self, start: float, seconds: float, listeners: Iterable[Listener],
-            targets: Mapping[str, Sequence[Target]], book: MetricBook) -> int:
+            targets: Mapping[str, Sequence[ServedTarget]], book: MetricBook) -> int:
         """Send `seconds` worth of requests, beginning at `start`; returns how many were sent.
         `targets`: each target group's registered targets, by target group ARN."""
         sent = 0
@@ -155,7 +152,7 @@ class LoadGenerator:
         return sent
 
     @staticmethod
-    def _host_counts(at: float, listeners: Iterable[Listener], targets: Mapping[str, Sequence[Target]],
+    def _host_counts(at: float, listeners: Iterable[Listener], targets: Mapping[str, Sequence[ServedTarget]],
                      book: MetricBook) -> None:
         """HealthyHostCount and UnHealthyHostCount of every group a listener forwards to, once a tick
         (ALB reports them whenever health checks are on, requests or not; Average is their statistic)."""
@@ -173,7 +170,7 @@ class LoadGenerator:
                     book.count(at, "UnHealthyHostCount", dims, states.count("unhealthy"))
 
     def _one(self, at: float, listener: Listener, request: Request,
-             targets: Mapping[str, Sequence[Target]], book: MetricBook) -> None:
+             targets: Mapping[str, Sequence[ServedTarget]], book: MetricBook) -> None:
         lb_dims: Dimensions = (("LoadBalancer", listener.load_balancer),)
         book.count(at, "RequestCount", lb_dims)
         action = first_match(listener.rules, request)
@@ -202,7 +199,7 @@ class LoadGenerator:
             for dims in (lb_dims, tg_dims):
                 book.count(at, "HTTPCode_ELB_5XX_Count", dims)
                 book.count(at, "HTTPCode_ELB_502_Count", dims)
-            book.served(at, target.revision, True, 0.0)
+            book.served(at, listener.load_balancer, target.revision, True, 0.0)
             return
         profile = target.profile
         error = self.rng.random() < profile.error_rate
@@ -210,4 +207,4 @@ class LoadGenerator:
         for dims in (lb_dims, tg_dims):
             book.count(at, "HTTPCode_Target_5XX_Count" if error else "HTTPCode_Target_2XX_Count", dims)
             book.count(at, "TargetResponseTime", dims, latency)
-        book.served(at, target.revision, error, latency)
+        book.served(at, listener.load_balancer, target.revision, error, latency)

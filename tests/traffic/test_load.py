@@ -7,7 +7,8 @@ import pytest
 from botocore.validate import ParamValidator
 
 from fargate_lab.engine.catalog import ResponseProfile
-from fargate_lab.traffic.load import (NAMESPACE, Listener, LoadGenerator, MetricBook, Target,
+from fargate_lab.engine.records import ServedTarget as Target
+from fargate_lab.traffic.load import (NAMESPACE, Listener, LoadGenerator, MetricBook,
                                       load_balancer_dimension, target_group_dimension)
 from fargate_lab.traffic.routing import Action, Rule
 
@@ -82,8 +83,9 @@ def test_draining_targets_get_no_new_requests():
     members = {BLUE: targets(BLUE, 2, state="draining", revision="web:1") + targets(GREEN, 2, revision="web:2")}
     book, generator = MetricBook(), LoadGenerator(0)
     generator.run(0.0, 60.0, [listener({BLUE: 1})], members, book)
-    assert set(book.revisions[0]) == {"web:2"}
-    assert book.revisions[0]["web:2"].requests == 600
+    assert set(book.revision_series(LB)[0]) == {"web:2"}
+    assert book.revision_series(LB)[0]["web:2"].requests == 600
+    assert book.revision_series("app/other/1") == {0: {}}
 
 
 def test_same_seed_same_datums_other_seed_other_latencies():

@@ -33,6 +33,9 @@ class ServiceDeploymentApi(ResourceApi):
                                          "threshold": circuit_breaker_threshold(
                                              service.spec.desired_count, dep.config.get("deploymentCircuitBreaker"))},
         }
+        if dep.config.get("alarms"):
+            out["alarms"] = {"status": str(dep.alarm_status), "alarmNames": list(dep.config["alarms"].get("alarmNames", [])),
+                             "triggeredAlarmNames": list(dep.triggered_alarms)}
         if dep.finished_at is not None:
             out["finishedAt"] = dep.finished_at
         if dep.stopped_at is not None:

@@ -1,0 +1,127 @@
+"""Where moto's CloudWatch answers differently from AWS's, corrected while a local cloud runs.
+
+- GetMetricStatistics: AWS returns only the datapoints published with exactly the dimensions asked
+  for ("You can't retrieve statistics using combinations of dimensions that were not specially
+  published", ELB user guide, "CloudWatch metrics for your Application Load Balancer"); moto adds up
+  every datapoint whose dimensions include them, so ALB's per-target-group counts were counted into
+  the load balancer's twice. (moto's GetMetricData already matches exactly.)
+- PutMetricAlarm: a new alarm starts in INSUFFICIENT_DATA on AWS ("The alarm has just started", CloudWatch
+  user guide, "Alarm states"); moto starts it in OK.
+- DescribeAlarmHistory: moto has none. Here every alarm keeps its creation and each change of state as
+  AlarmHistoryItems (newest first, filtered by name, item type and dates, paged by MaxRecords), stamped
+  with the cloud's time as clients see it, as alarm states are.
+
+`install()` patches moto's backend class and returns what `uninstall` needs to put it back; the local
+cloud does both around its life. This module is the only place that changes moto's CloudWatch.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+Patches = list[tuple[Any, str, Any]]
+
+
+def install(now: Callable[[], _dt.datetime]) -> Patches:
+    """`now`: the cloud's time as clients see it (alarm states and history are stamped with it)."""
+    from moto.cloudwatch.models import Alarm, CloudWatchBackend
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    saved: Patches = []
+
+    def patch(owner: Any, name: str, make: Callable[[Any], Any]) -> None:
+        original = getattr(owner, name)
+        saved.append((owner, name, original))
+        setattr(owner, name, make(original))
+
+    def exact_dimensions(original: Any) -> Any:
+        def get_metric_statistics(self: Any, namespace: str, metric_name: str, start_time: Any, end_time: Any,
+                                  period: int, stats: list[str], dimensions: list[dict[str, str]],
+                                  unit: str | None = None) -> Any:
+            wanted = sorted((d["Name"], d.get("Value")) for d in dimensions or [])
+            every = self.get_all_metrics
+
+            def matching() -> list[Any]:
+                return [md for md in every() if sorted((d.name, d.value) for d in md.dimensions) == wanted]
+
+            self.get_all_metrics = matching          # for this call only (under the cloud's lock)
+            try:
+                return original(self, namespace, metric_name, start_time, end_time, period, stats, dimensions, unit)
+            finally:
+                del self.get_all_metrics
+        return get_metric_statistics
+
+    def starts_insufficient(original: Any) -> Any:
+        def put_metric_alarm(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
+            new = name not in self.alarms
+            alarm = original(self, name, *args, **kwargs)
+            if new:
+                alarm.state_value = "INSUFFICIENT_DATA"
+                alarm.state_updated_timestamp = alarm.configuration_updated_timestamp = now()
+                _remember(alarm, "ConfigurationUpdate", f'Alarm "{name}" created',
+                          {"version": "1.0", "type": "Create", "createdAlarm": {"alarmName": name}})
+            return alarm
+        return put_metric_alarm
+
+    def records_changes(original: Any) -> Any:
+        def update_state(self: Any, reason: str, reason_data: str, state_value: str) -> None:
+            old = {"stateValue": self.state_value, "stateReason": self.state_reason}
+            original(self, reason, reason_data, state_value)
+            self.state_updated_timestamp = now()
+            if old["stateValue"] != state_value:
+                _remember(self, "StateUpdate", f"Alarm updated from {old['stateValue']} to {state_value}",
+                          {"version": "1.0", "oldState": old,
+                           "newState": {"stateValue": state_value, "stateReason": reason}})
+        return update_state
+
+    def _remember(alarm: Any, kind: str, summary: str, data: dict[str, Any]) -> None:
+        items = alarm.__dict__.setdefault("fargate_lab_history", [])
+        items.append({"AlarmName": alarm.name, "AlarmType": "CompositeAlarm" if alarm.rule else "MetricAlarm",
+                      "Timestamp": now(), "HistoryItemType": kind, "HistorySummary": summary,
+                      "HistoryData": json.dumps(data)})
+
+    def describe_alarm_history(self: Any) -> Any:
+        name = self._get_param("AlarmName")
+        kind = self._get_param("HistoryItemType")
+        types = self._get_param("AlarmTypes") or ["MetricAlarm", "CompositeAlarm"]
+        start, end = self._get_param("StartDate"), self._get_param("EndDate")
+        limit = int(self._get_param("MaxRecords") or 100)
+        offset = int(self._get_param("NextToken") or 0)
+        alarms = self.cloudwatch_backend.alarms
+        items = [item for alarm in alarms.values() if name in (None, alarm.name)
+                 for item in alarm.__dict__.get("fargate_lab_history", [])
+                 if (kind is None or item["HistoryItemType"] == kind) and item["AlarmType"] in types
+                 and (start is None or item["Timestamp"] >= _aware(start))
+                 and (end is None or item["Timestamp"] <= _aware(end))]
+        items.sort(key=lambda item: item["Timestamp"],
+                   reverse=self._get_param("ScanBy", "TimestampDescending") == "TimestampDescending")
+        result: dict[str, Any] = {"AlarmHistoryItems": items[offset:offset + limit]}
+        if offset + limit < len(items):
+            result["NextToken"] = str(offset + limit)
+        return ActionResult(result)
+
+    patch(CloudWatchBackend, "get_metric_statistics", exact_dimensions)
+    patch(CloudWatchBackend, "put_metric_alarm", starts_insufficient)
+    patch(Alarm, "update_state", records_changes)
+    saved.append((CloudWatchResponse, "describe_alarm_history", None))
+    CloudWatchResponse.describe_alarm_history = describe_alarm_history  # type: ignore[attr-defined]  # moto has none
+    return saved
+
+
+def _aware(when: Any) -> _dt.datetime:
+    if isinstance(when, _dt.datetime):
+        return when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+    if isinstance(when, (int, float)):
+        return _dt.datetime.fromtimestamp(when, _dt.timezone.utc)
+    return _dt.datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+
+
+def uninstall(saved: Patches) -> None:
+    for owner, name, original in reversed(saved):
+        if original is None:
+            delattr(owner, name)       # added here, not moto's
+        else:
+            setattr(owner, name, original)
