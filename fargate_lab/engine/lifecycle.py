@@ -22,7 +22,6 @@ from .status import (
     TargetState,
     TaskStatus,
 )
-from .substrate import TargetGroupSettings
 from .types import Json
 
 ECR_HOST = ".dkr.ecr."
@@ -173,7 +172,11 @@ class TaskLifecycle:
             arn = lb.get("targetGroupArn")
             if not arn:
                 continue
-            self.rt.substrate.register_target(task.region, arn, task.eni.private_ip, lb["containerPort"])
+            if not self.rt.substrate.register_target(task.region, arn, task.eni.private_ip, lb["containerPort"]):
+                # a model: AWS's wording for a deleted target group is not published
+                self.listener.service_event(service, f"(service {service.name}) failed to register targets in "
+                                                     f"(target-group {arn}) with (error TargetGroupNotFound)")
+                continue
             task.targets.append(Target(arn, lb["containerPort"], lb["containerName"]))
             self.listener.service_event(service, f"(service {service.name}) registered 1 targets in (target-group {arn})")
 
@@ -221,10 +224,11 @@ class TaskLifecycle:
         self._touch(task)
 
     def _schedule_target_health(self, task: Task, target: Target) -> None:
-        # Not handled yet: target_group is None once the group is deleted, and the reads below then
-        # raise AttributeError.
-        settings: TargetGroupSettings = self.rt.substrate.target_group(  # type: ignore[assignment]
-            task.region, target.group_arn)
+        settings = self.rt.substrate.target_group(task.region, target.group_arn)
+        if settings is None:   # deleted since the task registered: no group, no target, no checks
+            task.targets.remove(target)
+            task.version += 1
+            return
         healthy = all(c.behaviour.healthy for c in task.containers if c.name == target.container)
         checks = self.rt.timing.target_checks_to_healthy if healthy else settings.unhealthy_threshold
         self._later(self.rt.ids.jitter(checks * settings.interval, 0.1),
@@ -317,13 +321,11 @@ class TaskLifecycle:
             task.last_status = TaskStatus.DEACTIVATING
             delay = 0
             for target in registered:
-                # Not handled yet: target_group is None once the group is deleted (deregister_target
-                # allows for that), and reading its deregistration delay then raises AttributeError.
-                settings: TargetGroupSettings = self.rt.substrate.target_group(  # type: ignore[assignment]
-                    task.region, target.group_arn)
+                settings = self.rt.substrate.target_group(task.region, target.group_arn)
                 self.rt.substrate.deregister_target(task.region, target.group_arn, eni.private_ip, target.port)
                 target.state = TargetState.DRAINING
-                delay = max(delay, settings.deregistration_delay)
+                if settings is not None:   # a deleted group has nothing left to drain
+                    delay = max(delay, settings.deregistration_delay)
                 self.listener.service_event(service, f"(service {service.name}) deregistered 1 targets in "
                                           f"(target-group {target.group_arn})")
             self.listener.service_event(service, f"(service {service.name}, taskSet {task.deployment_id}) "

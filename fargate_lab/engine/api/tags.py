@@ -29,7 +29,10 @@ class TagApi(ResourceApi):
                 return state.clusters[cluster].tasks[task_id]
             if kind == "task-definition":
                 family, revision = rest.rsplit(":", 1)
-                return state.families[family][int(revision) - 1]
+                revisions = state.families[family]
+                if not (revision.isascii() and revision.isdigit() and 1 <= int(revision) <= len(revisions)):
+                    raise KeyError(revision)   # 0 or -1 would index from the end
+                return revisions[int(revision) - 1]
         except (KeyError, ValueError, IndexError):
             pass
         raise EcsError("ResourceNotFoundException", "The specified resource could not be found.")
