@@ -123,6 +123,14 @@ def load_balancer_dimension(arn: str) -> str:
     return arn.rsplit(":", 1)[-1].removeprefix("loadbalancer/")
 
 
+class _Rotation:
+    """A group's routable targets in a fixed order, for round robin."""
+
+    def __init__(self, members: Sequence[ServedTarget]) -> None:
+        by_id = {t.id: t for t in members}
+        self.order = [by_id[i] for i in sorted(routable({t.id: t.state for t in members}))]
+
+
 class LoadGenerator:
     """Sends the listeners' requests tick by tick; deterministic for a seed."""
 
@@ -137,6 +145,8 @@ class LoadGenerator:
         """Send `seconds` worth of requests, beginning at `start`; returns how many were sent.
         `targets`: each target group's registered targets, by target group ARN."""
         sent = 0
+        # who gets requests does not change within a tick: work it out once per group, not per request
+        routing = {group: _Rotation(members) for group, members in targets.items()}
         for listener in listeners:
             key = (listener.load_balancer, listener.host)
             due = listener.rate * seconds + self._carry[key]
@@ -146,7 +156,7 @@ class LoadGenerator:
                 at = start + seconds * (i + 0.5) / count
                 path = listener.paths[self._sent[key] % len(listener.paths)]
                 self._sent[key] += 1
-                self._one(at, listener, Request(host=listener.host, path=path), targets, book)
+                self._one(at, listener, Request(host=listener.host, path=path), routing, book)
             sent += count
         self._host_counts(start + seconds / 2, listeners, targets, book)
         return sent
@@ -169,8 +179,8 @@ class LoadGenerator:
                     book.count(at, "HealthyHostCount", dims, states.count("healthy"))
                     book.count(at, "UnHealthyHostCount", dims, states.count("unhealthy"))
 
-    def _one(self, at: float, listener: Listener, request: Request,
-             targets: Mapping[str, Sequence[ServedTarget]], book: MetricBook) -> None:
+    def _one(self, at: float, listener: Listener, request: Request, routing: Mapping[str, _Rotation],
+             book: MetricBook) -> None:
         lb_dims: Dimensions = (("LoadBalancer", listener.load_balancer),)
         book.count(at, "RequestCount", lb_dims)
         action = first_match(listener.rules, request)
@@ -184,17 +194,15 @@ class LoadGenerator:
             return
         tg_dims: Dimensions = lb_dims + (("TargetGroup", target_group_dimension(group)),)
         book.count(at, "RequestCount", tg_dims)
-        members = targets.get(group, ())
-        candidates = routable({t.id: t.state for t in members})
-        if not candidates:
+        rotation = routing.get(group)
+        if rotation is None or not rotation.order:
             for dims in (lb_dims, tg_dims):
                 book.count(at, "HTTPCode_ELB_5XX_Count", dims)
                 book.count(at, "HTTPCode_ELB_503_Count", dims)
             return
-        by_id = {t.id: t for t in members}
         turn = self._turn[group]
         self._turn[group] = turn + 1
-        target = by_id[sorted(candidates)[turn % len(candidates)]]
+        target = rotation.order[turn % len(rotation.order)]
         if not target.reachable:
             for dims in (lb_dims, tg_dims):
                 book.count(at, "HTTPCode_ELB_5XX_Count", dims)
