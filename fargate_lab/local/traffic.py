@@ -146,15 +146,15 @@ class CloudTraffic:
                          MissingData(alarm.get("TreatMissingData") or "missing"))
         period = int(alarm["Period"])
         end = (now // period) * period
-        start = end - rule.evaluation_range * period
-        found = cloudwatch.get_metric_statistics(
-            Namespace=alarm["Namespace"], MetricName=alarm["MetricName"], Dimensions=alarm.get("Dimensions", []),
-            StartTime=self._shown(start), EndTime=self._shown(end), Period=period,
-            Statistics=[alarm["Statistic"]])["Datapoints"]
-        values = {round(self._cloud(p["Timestamp"])): float(p[alarm["Statistic"]]) for p in found}
-        window = [Datapoint(_dt.datetime.fromtimestamp(self.clock.to_client(t), _dt.timezone.utc),
-                            values.get(int(t)))
-                  for t in (start + i * period for i in range(rule.evaluation_range))]
+        window = []
+        for t in (end - (rule.evaluation_range - i) * period for i in range(rule.evaluation_range)):
+            # one period a call: under the real clock a cloud minute is a few seconds of client time, so
+            # CloudWatch's own bucketing by Period cannot be used to split them
+            found = cloudwatch.get_metric_statistics(
+                Namespace=alarm["Namespace"], MetricName=alarm["MetricName"], Dimensions=alarm.get("Dimensions", []),
+                StartTime=self._shown(t), EndTime=self._shown(t + period), Period=period,
+                Statistics=[alarm["Statistic"]])["Datapoints"]
+            window.append(Datapoint(self._shown(t), float(found[0][alarm["Statistic"]]) if found else None))
         verdict = evaluate(rule, window)
         if verdict is None and alarm["StateReason"].startswith("Unchecked"):
             # "ignore" keeps the state it has, and a new alarm has none yet: CloudWatch starts in INSUFFICIENT_DATA
@@ -167,5 +167,3 @@ class CloudTraffic:
         seconds = when.timestamp() if isinstance(when, _dt.datetime) else when
         return _dt.datetime.fromtimestamp(self.clock.to_client(seconds), _dt.timezone.utc)
 
-    def _cloud(self, shown: _dt.datetime) -> float:
-        return self.clock.from_client(shown.timestamp())

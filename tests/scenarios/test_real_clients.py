@@ -484,3 +484,45 @@ def test_the_aws_cli(server):
     absent = aws(server, "ecs", "update-service", "--cluster", cluster, "--service", "nope", "--desired-count", "1",
                  ok=False)
     assert absent.returncode == 255 and "(ServiceNotFoundException)" in absent.stderr, shown(absent)
+
+
+def test_the_aws_cli_reads_load_balancer_metrics_and_alarm_history(server):
+    """Traffic, CloudWatch metrics and alarms on the real clock (speed 20), read by the AWS CLI."""
+    cluster, family = "aws-cli-traffic", "aws-cli-traffic-web"
+    subnets, group = network(server)
+    elb, ecs, ec2 = server.client("elbv2"), server.client("ecs"), server.client("ec2")
+    vpc = ec2.describe_subnets(SubnetIds=subnets)["Subnets"][0]["VpcId"]
+    lb = elb.create_load_balancer(Name="cli-traffic", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    tg = elb.create_target_group(Name="cli-traffic", Protocol="HTTP", Port=80, VpcId=vpc,
+                                 TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+    elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80,
+                        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+    ecs.create_cluster(clusterName=cluster)
+    ecs.create_service(cluster=cluster, serviceName="web", taskDefinition=register(server, family), desiredCount=2,
+                       launchType="FARGATE", networkConfiguration=awsvpc(server),
+                       loadBalancers=[{"targetGroupArn": tg, "containerName": "web", "containerPort": 80}])
+    dimension = "Name=LoadBalancer,Value=" + lb.split(":loadbalancer/")[1]
+    aws(server, "cloudwatch", "put-metric-alarm", "--alarm-name", "cli-requests", "--namespace", "AWS/ApplicationELB",
+        "--metric-name", "RequestCount", "--dimensions", dimension, "--statistic", "Sum", "--period", "60",
+        "--evaluation-periods", "1", "--threshold", "100", "--comparison-operator", "GreaterThanThreshold")
+    assert aws_json(server, "cloudwatch", "describe-alarms", "--alarm-names", "cli-requests"
+                    )["MetricAlarms"][0]["StateValue"] == "INSUFFICIENT_DATA"
+    aws(server, "ecs", "wait", "services-stable", "--cluster", cluster, "--services", "web", timeout=300)
+    deadline = time.monotonic() + 60          # 20 cloud minutes at speed 20
+    while time.monotonic() < deadline:
+        state = aws_json(server, "cloudwatch", "describe-alarms", "--alarm-names", "cli-requests")["MetricAlarms"][0]
+        if state["StateValue"] == "ALARM":
+            break
+        time.sleep(1)
+    assert state["StateValue"] == "ALARM", state
+    assert state["StateReason"].startswith("Threshold Crossed: 1 out of the last 1 datapoints [")
+    history = aws_json(server, "cloudwatch", "describe-alarm-history", "--alarm-name", "cli-requests",
+                       "--history-item-type", "StateUpdate")["AlarmHistoryItems"]
+    assert history and history[0]["HistorySummary"].endswith("to ALARM")
+    now = time.time()
+    stats = aws_json(server, "cloudwatch", "get-metric-statistics", "--namespace", "AWS/ApplicationELB",
+                     "--metric-name", "RequestCount", "--dimensions", dimension, "--statistics", "Sum",
+                     "--period", "60", "--start-time", str(int(now - 3600)), "--end-time", str(int(now + 60)))
+    assert sum(p["Sum"] for p in stats["Datapoints"]) >= 600   # at least one cloud minute of 10 a second
+    # none in the client's future (CloudWatch speaks CBOR, so the CLI prints epoch seconds)
+    assert all(float(p["Timestamp"]) <= time.time() + 1 for p in stats["Datapoints"])
