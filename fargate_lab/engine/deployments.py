@@ -49,6 +49,7 @@ class DeploymentBook:
                 old.book.keep = sum(t.deployment_id == old.id and not t.stopping for t in service.live.values())
             if old.status == DeploymentStatus.PRIMARY:
                 old.status, old.desired_count, old.updated_at = DeploymentStatus.ACTIVE, 0, now
+                _alarms_done(old)   # superseded: its alarms are watched no more
                 if old.rollout_state == RolloutState.IN_PROGRESS and old.sd_status == ServiceDeploymentStatus.IN_PROGRESS:
                     old.sd_status, old.stopped_at = ServiceDeploymentStatus.STOPPED, now
         service.deployments.insert(0, dep)
@@ -95,6 +96,7 @@ class DeploymentBook:
         dep.rollout_state = RolloutState.FAILED
         dep.rollout_reason = "ECS deployment circuit breaker: tasks failed to start."
         dep.updated_at, dep.breaker_status = now, BreakerStatus.TRIGGERED
+        _alarms_done(dep)
 
     @staticmethod
     def alarm_tripped(dep: Deployment, firing: tuple[str, ...], now: float) -> None:
@@ -125,6 +127,7 @@ class DeploymentBook:
         dep.rollout_reason = f"ECS deployment {dep.id} stopped: rolling back to deploymentId {target.id}."
         if dep.breaker_status == BreakerStatus.MONITORING:
             dep.breaker_status = BreakerStatus.MONITORING_COMPLETE
+        _alarms_done(dep)
 
     @staticmethod
     def roll_back(service: Service, dep: Deployment, target: Deployment, reason: str, now: float,
@@ -141,3 +144,9 @@ class DeploymentBook:
         target.updated_at = now
         service.deployments[:] = [target] + [d for d in service.deployments if d is not target]
         service.spec.task_definition = target.task_definition
+
+
+def _alarms_done(dep: Deployment) -> None:
+    """A deployment that ends (or is superseded) other than by its alarms stops watching them."""
+    if dep.alarm_status == BreakerStatus.MONITORING:
+        dep.alarm_status = BreakerStatus.MONITORING_COMPLETE

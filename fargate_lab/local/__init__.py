@@ -96,6 +96,7 @@ def _hold_lock(context, **_):
     if cloud is not None and context is not None and "fargate_lab_lock" not in context:
         cloud.lock.acquire()
         context["fargate_lab_lock"] = cloud.lock
+        cloud.clock.catch_up()   # real clock: what fell due (traffic, alarms) runs before any service answers
 
 
 def _release_lock(context=None, **_):
@@ -143,14 +144,15 @@ class Cloud:
         self.lock = threading.RLock()
         self.mode = clock
         start = _time.time()  # anchored at wall time: moto refuses log events far from it
-        self.clock = VirtualClock(start) if clock == "virtual" else RealClock(start, speed=speed)
+        if clock == "virtual":
+            # on a whole minute, so that CloudWatch's minutes fall alike run after run (same seed, same metrics)
+            self.clock: VirtualClock | RealClock = VirtualClock(start // 60 * 60)
+        else:
+            self.clock = RealClock(start, speed=speed)
         self._saved_env = {k: os.environ.get(k) for k in ("AWS_DEFAULT_REGION",)}
         os.environ.setdefault("AWS_DEFAULT_REGION", region)
         self._moto = mock_aws(config=MOTO_CONFIG)
         self._moto.start()
-        # CloudWatch answers as AWS's does (moto_gaps.py), its alarm times on this clock
-        self._moto_gaps = moto_gaps.install(lambda: _dt.datetime.fromtimestamp(
-            self.clock.to_client(self.clock.now()), _dt.timezone.utc))
         _seed_moto(seed)
         session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
                                         region_name=region)
@@ -166,6 +168,10 @@ class Cloud:
         self.traffic = CloudTraffic(self.clock, self.engine, self.substrate.client,
                                     regions=lambda: [self.region, *self.engine.regions], seed=seed)
         self.traffic.start()
+        # CloudWatch answers as AWS's does (moto_gaps.py), its alarm times on this clock; last, so that
+        # nothing after it can fail and leave moto patched
+        self._moto_gaps = moto_gaps.install(lambda: _dt.datetime.fromtimestamp(
+            self.clock.to_client(self.clock.last()), _dt.timezone.utc))
         self._saved_waiter_time = botocore.waiter.time
         botocore.waiter.time = _WaiterTime(sleep=self.sleep)
         self.stopped = False

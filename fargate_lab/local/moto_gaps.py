@@ -56,13 +56,20 @@ def install(now: Callable[[], _dt.datetime]) -> Patches:
 
     def starts_insufficient(original: Any) -> Any:
         def put_metric_alarm(self: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-            new = name not in self.alarms
-            alarm = original(self, name, *args, **kwargs)
-            if new:
+            before = self.alarms.get(name)
+            alarm = original(self, name, *args, **kwargs)   # moto makes a new Alarm object either way
+            alarm.configuration_updated_timestamp = now()
+            if before is None:
                 alarm.state_value = "INSUFFICIENT_DATA"
-                alarm.state_updated_timestamp = alarm.configuration_updated_timestamp = now()
+                alarm.state_updated_timestamp = alarm.configuration_updated_timestamp
                 _remember(alarm, "ConfigurationUpdate", f'Alarm "{name}" created',
                           {"version": "1.0", "type": "Create", "createdAlarm": {"alarmName": name}})
+            else:   # an update keeps the alarm's state, its reason and its history, as on AWS
+                for kept in ("state_value", "state_reason", "state_reason_data", "state_updated_timestamp"):
+                    setattr(alarm, kept, getattr(before, kept))
+                alarm.__dict__["fargate_lab_history"] = before.__dict__.get("fargate_lab_history", [])
+                _remember(alarm, "ConfigurationUpdate", f'Alarm "{name}" updated',
+                          {"version": "1.0", "type": "Update", "updatedAlarm": {"alarmName": name}})
             return alarm
         return put_metric_alarm
 

@@ -158,6 +158,7 @@ class LocalServer:
             return lambda chunk: None
 
         with self.cloud.lock:
+            self.cloud.clock.catch_up()   # real clock: what fell due (traffic, alarms) runs first
             try:
                 body = b"".join(bytes(chunk) for chunk in self.moto_app(environ, start_response))
             except _NoSuchService:

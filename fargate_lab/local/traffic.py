@@ -17,10 +17,13 @@ registered by hand has no image to answer with and is left out.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+
+from botocore.exceptions import ClientError
 
 from ..cloudwatch.alarms import AlarmRule, AlarmState, Comparison, Datapoint, MissingData, Verdict, evaluate
 from ..engine import Engine
@@ -54,6 +57,8 @@ class CloudTraffic:
         self._topology: dict[str, _RegionTopology] = {}
         self._last_alarm_minute = -1
         self._started = False
+        self.requests: dict[str, tuple[tuple[str, ...], str | None]] = {}   # load balancer -> (paths, host)
+        self.problems: list[str] = []   # the last errors a tick met (a bad alarm, a moto gap), newest last
 
     # -- what the cloud's users change -------------------------------------------------------------------
     def start(self) -> None:
@@ -66,24 +71,42 @@ class CloudTraffic:
         """An ELBv2 call changed load balancers, listeners or rules: read them again on the next tick."""
         self._generation += 1
 
-    def set_rate(self, load_balancer: str, requests_per_second: float) -> None:
-        """Requests a second on each listener of a load balancer (its name or ARN); 0 stops its traffic."""
+    def set_rate(self, load_balancer: str, requests_per_second: float, paths: Sequence[str] = ("/",),
+                 host: str | None = None) -> None:
+        """Requests a second on each listener of a load balancer (its name or ARN); 0 stops its traffic.
+        Requests cycle through `paths` and carry `host` (default: the load balancer's DNS name), so that
+        path and host rules get their share."""
         if requests_per_second < 0:
             raise ValueError("requests_per_second: must be 0 or more")
+        if not paths or any(not p.startswith("/") for p in paths):
+            raise ValueError("paths: give one or more paths, each starting with /")
         self.rates[load_balancer] = float(requests_per_second)
+        self.requests[load_balancer] = (tuple(paths), host)
         self._generation += 1
 
     # -- one step ------------------------------------------------------------------------------------------
     def _tick(self) -> None:
         now = self.clock.now()
-        for region in sorted(set(self._regions())):
-            self._serve(region, now)
-        minute = int(now // PERIOD)
-        if minute != self._last_alarm_minute:
-            self._last_alarm_minute = minute
+        try:
+            if int(now // PERIOD) != int((now - TICK) // PERIOD):
+                self._generation += 1   # once a minute, read listeners again (a stack may have made some)
             for region in sorted(set(self._regions())):
-                self._evaluate_alarms(region, now)
-        self.clock.call_at(now + TICK, self._tick)
+                self._isolated(f"traffic in {region}", functools.partial(self._serve, region, now))
+            minute = int(now // PERIOD)
+            if minute != self._last_alarm_minute:
+                self._last_alarm_minute = minute
+                for region in sorted(set(self._regions())):
+                    self._isolated(f"alarms in {region}", functools.partial(self._evaluate_alarms, region, now))
+        finally:
+            self.clock.call_at(now + TICK, self._tick)   # whatever happened, the next tick comes
+
+    def _isolated(self, what: str, step: Callable[[], None]) -> None:
+        """One region's traffic or alarms failing must not stop the others, or the clock."""
+        try:
+            step()
+        except Exception as error:   # reported in .problems, and the cloud goes on
+            self.problems.append(f"{what}: {type(error).__name__}: {error}")
+            del self.problems[:-20]
 
     def _serve(self, region: str, now: float) -> None:
         listeners = self._listeners(region)
@@ -116,10 +139,11 @@ class CloudTraffic:
                     continue
                 arn, name = lb["LoadBalancerArn"], lb["LoadBalancerName"]
                 rate = self.rates.get(arn, self.rates.get(name, DEFAULT_RATE))
+                paths, host = self.requests.get(arn, self.requests.get(name, (("/",), None)))
                 for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
                     rules = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
-                    found.append((arn, Listener(load_balancer_dimension(arn), lb["DNSName"],
-                                                tuple(Rule.from_api(r) for r in rules), rate)))
+                    found.append((arn, Listener(load_balancer_dimension(arn), host or lb["DNSName"],
+                                                tuple(Rule.from_api(r) for r in rules), rate, paths)))
         topology.generation, topology.listeners = self._generation, found
         return found
 
@@ -128,7 +152,11 @@ class CloudTraffic:
         cloudwatch = self._client("cloudwatch", region)
         for page in cloudwatch.get_paginator("describe_alarms").paginate(AlarmTypes=["MetricAlarm"]):
             for alarm in page["MetricAlarms"]:
-                verdict = self._verdict(cloudwatch, alarm, now)
+                try:
+                    verdict = self._verdict(cloudwatch, alarm, now)
+                except (ValueError, KeyError, ClientError) as error:   # cannot be evaluated here: left alone
+                    self.problems.append(f"alarm {alarm['AlarmName']} not evaluated: {error}")
+                    continue
                 if verdict is None or (verdict.state == alarm["StateValue"]
                                        and not alarm["StateReason"].startswith("Unchecked")):
                     continue

@@ -190,7 +190,10 @@ class LoadGenerator:
             book.count(at, "HTTPCode_ELB_503_Count", lb_dims)
             return
         if group is None:   # fixed-response, redirect: the load balancer answers
-            book.count(at, f"HTTPCode_ELB_{action.status // 100}XX_Count", lb_dims)
+            book.count(at, "HTTP_Fixed_Response_Count" if action.kind == "fixed-response" else "HTTP_Redirect_Count",
+                       lb_dims)
+            if action.status // 100 in (3, 4, 5):   # ALB has HTTPCode_ELB_3XX/4XX/5XX, no 2XX
+                book.count(at, f"HTTPCode_ELB_{action.status // 100}XX_Count", lb_dims)
             return
         tg_dims: Dimensions = lb_dims + (("TargetGroup", target_group_dimension(group)),)
         book.count(at, "RequestCount", tg_dims)

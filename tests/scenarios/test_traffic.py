@@ -7,11 +7,17 @@ import datetime as _dt
 import boto3
 import pytest
 
+from fargate_lab import local
 from tests.conftest import network, web_definition
 
 
 @pytest.fixture
 def site(ecs, ec2, subnets, cloud):
+    return make_site(ecs, ec2, subnets)
+
+
+def make_site(ecs, ec2, subnets):
+    """An ALB named shop, listener :80 forwarding to an ip target group (30 s drain), a cluster shop."""
     vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
     elb = boto3.client("elbv2")
     lb = elb.create_load_balancer(Name="shop", Subnets=subnets)["LoadBalancers"][0]
@@ -214,3 +220,80 @@ def test_an_alarm_already_firing_when_the_deployment_starts_is_ignored(ecs, clou
     ecs.get_waiter("services_stable").wait(cluster="shop", services=["web"])
     newest = max(deployments(ecs).values(), key=lambda d: d["createdAt"])
     assert newest["status"] == "SUCCESSFUL" and newest["alarms"]["status"] == "DISABLED"
+
+
+def test_an_alarm_the_model_cannot_evaluate_stops_nothing(ecs, cloud, site):
+    site["cw"].put_metric_alarm(   # moto takes it; AWS would not: DatapointsToAlarm above EvaluationPeriods
+        AlarmName="odd", Namespace="AWS/ApplicationELB", MetricName="RequestCount", Statistic="Sum",
+        Period=60, EvaluationPeriods=1, DatapointsToAlarm=3, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    start_service(ecs, cloud, site)
+    cloud.advance(60)
+    since = next_minute(cloud)
+    cloud.advance(180)
+    assert sum(per_minute(site, "RequestCount", since, cloud.now()).values()) == 1800   # traffic went on
+    assert any("odd" in problem for problem in cloud.traffic.problems)
+
+
+def test_updating_an_alarm_keeps_its_state_and_history(ecs, cloud, site):
+    start_service(ecs, cloud, site)
+    error_alarm(site)
+    cloud.advance(120)
+    before = site["cw"].describe_alarms(AlarmNames=["shop-5xx"])["MetricAlarms"][0]
+    assert before["StateValue"] == "OK"
+    error_alarm(site)                                       # PutMetricAlarm again, same name
+    after = site["cw"].describe_alarms(AlarmNames=["shop-5xx"])["MetricAlarms"][0]
+    assert (after["StateValue"], after["StateReason"]) == (before["StateValue"], before["StateReason"])
+    summaries = [h["HistorySummary"] for h in site["cw"].describe_alarm_history(AlarmName="shop-5xx")["AlarmHistoryItems"]]
+    assert summaries[0] == 'Alarm "shop-5xx" updated' and summaries[-1] == 'Alarm "shop-5xx" created'
+
+
+def test_paths_given_with_the_rate_reach_path_rules(ecs, cloud, site):
+    elb = boto3.client("elbv2")
+    listener = elb.describe_listeners(LoadBalancerArn=elb.describe_load_balancers(Names=["shop"])["LoadBalancers"][0][
+        "LoadBalancerArn"])["Listeners"][0]["ListenerArn"]
+    elb.create_rule(ListenerArn=listener, Priority=5, Conditions=[{"Field": "path-pattern", "Values": ["/health*"]}],
+                    Actions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}])
+    cloud.traffic.set_rate("shop", 10, paths=["/", "/healthz"])
+    start_service(ecs, cloud, site)
+    cloud.advance(60)
+    since = next_minute(cloud)
+    cloud.advance(120)
+    assert per_minute(site, "HTTP_Fixed_Response_Count", since, cloud.now()) == {
+        since: 300.0, since + _dt.timedelta(minutes=1): 300.0}
+    assert sum(per_minute(site, "HTTPCode_Target_2XX_Count", since, cloud.now()).values()) == 600
+    with pytest.raises(ValueError, match="paths"):
+        cloud.traffic.set_rate("shop", 10, paths=["healthz"])
+
+
+def test_a_deployment_the_breaker_rolls_back_stops_watching_its_alarms(ecs, cloud, site):
+    start_service(ecs, cloud, site, **error_alarm(site))
+    until_completed(ecs, cloud)
+    ecs.update_service(cluster="shop", service="web", taskDefinition=web_definition(ecs, "fargatelab/web:crash"))
+    until_completed(ecs, cloud)                             # rolled back to v1 by the breaker
+    crashed = next(d for d in deployments(ecs).values() if d["status"] == "ROLLBACK_SUCCESSFUL")
+    assert crashed["deploymentCircuitBreaker"]["status"] == "TRIGGERED"
+    assert crashed["alarms"]["status"] == "MONITORING_COMPLETE"
+
+
+def test_the_same_seed_gives_the_same_metrics():
+    """Two clouds, one after the other, same seed: the same errors in the same minutes."""
+    def one_run() -> list[float]:
+        cloud = local.start(seed=0)
+        try:
+            ecs, ec2 = boto3.client("ecs"), boto3.client("ec2")
+            subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets(
+                Filters=[{"Name": "default-for-az", "Values": ["true"]}])["Subnets"])[:2]
+            made = make_site(ecs, ec2, subnets)
+            start_service(ecs, cloud, made)
+            cloud.advance(60)
+            since = next_minute(cloud)
+            ecs.update_service(cluster="shop", service="web",
+                               taskDefinition=web_definition(ecs, "fargatelab/web:v2-errors"))
+            cloud.advance(300)
+            return list(per_minute(made, "HTTPCode_Target_5XX_Count", since, cloud.now()).values())
+        finally:
+            cloud.stop()
+
+    first = one_run()
+    assert sum(first) > 0
+    assert one_run() == first

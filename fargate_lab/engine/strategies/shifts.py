@@ -69,6 +69,8 @@ def production_shifts(strategy: str, config: dict[str, Any] | None = None) -> tu
         linear = {**LINEAR_DEFAULTS, **config}
         step, bake = float(linear["stepPercent"]), 60.0 * linear["stepBakeTimeInMinutes"]
         tenths = round(step * 10)          # whole tenths of a percent: no float drift over 33 steps
+        if tenths < 1:
+            raise ValueError(f"stepPercent {step}: must be at least 0.1")
         shares = [min(1000, k * tenths) / 10 for k in range(1, -(-1000 // tenths) + 1)]
         return tuple(Shift(share, 0.0 if share >= 100.0 else bake) for share in shares)
     raise ValueError(f"{strategy} does not move traffic")
