@@ -126,9 +126,9 @@ class ServiceWatcher:
     def starting_now(cls, ecs: Client, cluster: str, service: str,
                      clock: Callable[[], float] = time.monotonic) -> ServiceWatcher:
         """A watcher that treats every event already recorded as old news."""
-        described = describe_service(ecs, cluster, service)
-        seen = [e["id"] for e in (described or {}).get("events", [])]
-        return cls(ecs, cluster, service, seen, clock)
+        watcher = cls(ecs, cluster, service, clock=clock)
+        watcher._log = EventLog.seen_in(describe_service(ecs, cluster, service))
+        return watcher
 
     def poll(self) -> DeploymentSnapshot:
         described = describe_service(self.ecs, self.cluster, self.service)

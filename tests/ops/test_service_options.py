@@ -17,14 +17,8 @@ from fargate_lab.ops import services
 from fargate_lab.ops.errors import OpsError
 from fargate_lab.ops.service_options import merged
 from fargate_lab.ops.services import CreateKeywords, ServiceOptions, UpKeywords
+from tests.ops.test_ops_services import PARAMS
 
-PARAMS = """\
-version: 1
-task_definition:
-  ecs_network_mode: awsvpc
-  task_execution_role: ecsTaskExecutionRole
-  task_size: {cpu_limit: 256, mem_limit: 512}
-"""
 TARGET_GROUP = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/x/1"
 
 
