@@ -13,6 +13,7 @@ from .errors import OpsError
 from .plumbing import Client, Clock, Json, Pace, Sleep
 from .project_common import POLL_SECONDS, OnUpdate, Say
 from .tasks import describe_tasks, list_task_arns
+from .traffic_watch import CONTINUE_HINT, verdict
 from .watch import DeploymentRow, DeploymentSnapshot, ServiceWatcher
 
 MISSING_GRACE_POLLS = 3       # polls a just-created service may be missing from DescribeServices
@@ -148,11 +149,17 @@ class _DeploymentWait:
         reasons = stopped_reasons(self.ecs, snap.cluster, snap.service, self.deployment_id)
         if reasons:
             text += f". Stopped tasks: {reasons_text(reasons)}"
+        if snap.traffic is not None and snap.traffic.finished:
+            text += f" ({verdict(snap.traffic)})"
         return text
 
     def _timeout_message(self, snap: DeploymentSnapshot) -> str:
         if self.failed_reason and self.rolled_back_to:
             return self._failure_message(snap, rollback_state="in progress")
+        if snap.traffic is not None and snap.traffic.hook is not None:
+            where = "before production traffic" if snap.traffic.hook.before_production else "at a lifecycle hook"
+            return (f"deployment {self.deployment_id} is paused {where} and waits for you: {CONTINUE_HINT} "
+                    "(it stays paused until then, or until the hook times out)")
         mine = snap.deployment(self.deployment_id)
         state = f"rolloutState {mine.rollout_state}, " if mine and mine.rollout_state else ""
         return (f"deployment {self.deployment_id} did not complete in time ({state}{snap.summary()}); "

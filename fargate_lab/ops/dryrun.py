@@ -30,7 +30,7 @@ if TYPE_CHECKING:   # botocore is untyped (Any), but the names say what the hand
 
 MUTATING_PREFIXES = ("Create", "Register", "Update", "Delete", "Deregister", "Run", "Start", "Stop", "Put",
                      "Attach", "Detach", "Authorize", "Revoke", "Tag", "Untag", "Modify", "Associate",
-                     "Allocate", "Release", "Set", "Submit")
+                     "Allocate", "Release", "Set", "Submit", "Continue")
 PLACEHOLDER = "dry-run"
 REDACTED = "***"
 PARAMS_KEY = "fargate_lab.dry_run.params"   # where the caller's own kwargs wait for the before-call handler

@@ -11,20 +11,25 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from botocore.exceptions import ClientError
+
 from . import cluster as cluster_ops
 from . import dryrun
 from . import tags as project_tags
 from .deploy_wait import _plain_updates, wait_for_deployment
+from .deployment_strategy import apply_strategy, check_strategy_load_balancer, moves_traffic
 from .errors import OpsError
 from .load_balancers import LoadBalancer, check_load_balancer_flags, delete_load_balancer, ensure_load_balancer
 from .log_groups import create_log_groups as create_log_groups_fn   # service_up's parameter hides the name
 from .log_groups import missing_log_groups
-from .plumbing import DESCRIBE_LIMITS, Client, Clock, Json, Pace, Session, Sleep, batches, ecs_tags, pages
+from .plumbing import (DESCRIBE_LIMITS, Client, Clock, Json, Pace, Session, Sleep, batches, cloud_sleep, ecs_tags,
+                       pages)
 from .project_common import (POLL_SECONDS, PROJECT_TAG, OnUpdate, Say, _dry_run_note, _first_deployment, _reporter,
                              _same_network, network_configuration, require_cluster, resource_tags)
 from .service_options import CreateKeywords, ServiceOptions, UpKeywords, check_deployment_flags, merged
 from .task_definitions import Project, load_project, register_if_changed
 from .tasks import TaskRow, describe_tasks, list_task_arns, rows_for_tasks
+from .traffic_watch import Now, TrafficReader, verdict, wall_now
 from .watch import DeploymentSnapshot, ServiceWatcher, describe_service, short_task_definition
 
 if TYPE_CHECKING:   # only mypy reads it (typing.Unpack is 3.11+; typing_extensions is no dependency of ours)
@@ -71,18 +76,21 @@ def deployment_configuration(current: Json | None, max_percent: int | None, min_
 def service_up(session: Session, cluster: str, project: str | None, compose_files: Sequence[str],
                ecs_params: str | None = None, *, options: ServiceOptions | None = None, say: Say = print,
                on_update: OnUpdate | None = None, sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
-               poll_seconds: float = POLL_SECONDS, **keywords: Unpack[UpKeywords]) -> DeployResult:
+               poll_seconds: float = POLL_SECONDS, now: Now = wall_now,
+               **keywords: Unpack[UpKeywords]) -> DeployResult:
     """Create or update the project's service and wait for its deployment (see the module docstring).
 
     `options` are the flags (ServiceOptions: the defaults are the CLI's). `project` None: the compose
     files name it. The keyword arguments of before (desired=, max_percent=, ...) still work: each
-    replaces one field of `options`."""
+    replaces one field of `options`. `now`: the cloud's clock, for a traffic strategy's bake countdown
+    and load-balancer rates (`cloud.now` in process on the virtual clock; the wall clock otherwise)."""
     options = merged("service_up", UpKeywords.__optional_keys__, options, keywords)
     started = clock()
     ecs = session.client("ecs")
     outer_say, say = say, _reporter(session, say)
     spec, lb_target, network = _checked_project(session, ecs, cluster, project, compose_files, ecs_params, options)
     existing = _active_service(ecs, cluster, spec.name)
+    check_strategy_load_balancer(options, spec.name, existing)
     if options.create_load_balancer and existing is None:
         cluster_ops.network_for(session, cluster)   # the load balancer goes in up's VPC: fail now if there is none
     missing = missing_log_groups(session, spec.task_definition)
@@ -105,7 +113,7 @@ def service_up(session: Session, cluster: str, project: str | None, compose_file
         say("Load balancer settings apply when a service is created; the existing service keeps its own "
             "(`service rm`, then `service up`, to change them).")
 
-    watcher = ServiceWatcher.starting_now(ecs, cluster, spec.name, clock=clock)
+    watcher = ServiceWatcher.starting_now(ecs, cluster, spec.name, clock=clock, traffic=traffic_reader(session, now))
     if existing is None:
         service, deployment_id = _create_service(ecs, cluster, spec.name, td, options.desired_count, network,
                                                  options, lb, owned)
@@ -132,7 +140,15 @@ def service_up(session: Session, cluster: str, project: str | None, compose_file
     result.outcome, result.snapshot = outcome_if_waited, snapshot
     say(f"Deployment {deployment_id} completed: {snapshot.running} task(s) of {revision} running"
         + (f"; http://{lb.dns_name}:{lb.container_port}/" if lb else ""))
+    final = watcher.traffic.read(describe_service(ecs, cluster, spec.name)) if watcher.traffic else None
+    if final is not None:
+        say(verdict(final))
     return result
+
+
+def traffic_reader(session: Session, now: Now = wall_now) -> TrafficReader:
+    """What the deployment view reads of a traffic strategy (nothing more for a rolling service)."""
+    return TrafficReader(session.client("ecs"), session.client("elbv2"), session.client("cloudwatch"), now)
 
 
 def _checked_project(session: Session, ecs: Client, cluster: str, project: str | None,
@@ -160,13 +176,14 @@ def _service_load_balancer(session: Session, cluster: str, project: str, options
     container, port = lb_target
     if options.target_group_arn:
         return LoadBalancer("", "", options.target_group_arn, container, port)
-    return ensure_load_balancer(session, cluster, project, container, port, tags, options.deregistration_delay, say)
+    return ensure_load_balancer(session, cluster, project, container, port, tags, options.deregistration_delay, say,
+                                traffic=moves_traffic(options.deployment_strategy))
 
 
 def _create_service(ecs: Client, cluster: str, name: str, td: Json, desired: int | None, network: Json,
                     options: ServiceOptions, lb: LoadBalancer | None, tags: dict[str, str]) -> tuple[Json, str | None]:
-    config = deployment_configuration(None, options.max_percent, options.min_healthy_percent,
-                                      options.circuit_breaker, options.rollback)
+    config = apply_strategy(deployment_configuration(None, options.max_percent, options.min_healthy_percent,
+                                                     options.circuit_breaker, options.rollback), options)
     request: Json = {"cluster": cluster, "serviceName": name, "taskDefinition": td["taskDefinitionArn"],
                      "desiredCount": 1 if desired is None else desired, "networkConfiguration": network,
                      "deploymentConfiguration": config, "tags": ecs_tags(tags), "propagateTags": "SERVICE",
@@ -176,16 +193,39 @@ def _create_service(ecs: Client, cluster: str, name: str, td: Json, desired: int
     if lb is not None:
         request["loadBalancers"] = [{"targetGroupArn": lb.target_group_arn, "containerName": lb.container_name,
                                      "containerPort": lb.container_port}]
-    service: Json = ecs.create_service(**request)["service"]
+        advanced = lb.advanced_configuration()
+        if advanced is not None:
+            request["loadBalancers"][0]["advancedConfiguration"] = advanced
+    service: Json = _create_with_new_role(ecs, request, fresh_role=bool(lb and lb.role_arn))["service"]
     return service, _first_deployment(service)
+
+
+ROLE_RETRIES = 12          # IAM is eventually consistent: ECS may not see a role made a moment ago
+ROLE_RETRY_SECONDS = 5.0
+
+
+def _create_with_new_role(ecs: Client, request: Json, fresh_role: bool) -> Json:
+    """CreateService; with a role made just now, retried while ECS cannot assume it yet (on AWS, seconds)."""
+    for attempt in range(ROLE_RETRIES):
+        try:
+            created: Json = ecs.create_service(**request)
+            return created
+        except ClientError as e:
+            message = e.response["Error"].get("Message", "").lower()
+            if not (fresh_role and e.response["Error"]["Code"] == "InvalidParameterException"
+                    and "role" in message and attempt < ROLE_RETRIES - 1):
+                raise
+            cloud_sleep(ROLE_RETRY_SECONDS)
+    raise AssertionError("unreachable")
 
 
 def _update_service(ecs: Client, existing: Json, td: Json, network: Json, options: ServiceOptions,
                     say: Say) -> tuple[Json, str | None, bool]:
     """UpdateService with only what differs; (service, deployment to follow, whether a deployment started)."""
     desired = options.desired_count
-    config = deployment_configuration(existing.get("deploymentConfiguration"), options.max_percent,
-                                      options.min_healthy_percent, options.circuit_breaker, options.rollback)
+    config = apply_strategy(deployment_configuration(existing.get("deploymentConfiguration"), options.max_percent,
+                                                     options.min_healthy_percent, options.circuit_breaker,
+                                                     options.rollback), options)
     request: Json = {"cluster": existing["clusterArn"], "service": existing["serviceName"]}
     new_revision = existing["taskDefinition"] != td["taskDefinitionArn"]
     if new_revision:
@@ -237,6 +277,7 @@ def service_create(session: Session, cluster: str, project: str | None, compose_
     spec, lb_target, network = _checked_project(session, ecs, cluster, project, compose_files, ecs_params, options)
     if _active_service(ecs, cluster, spec.name):
         raise OpsError(f"service {spec.name} already exists: use `service up` to update it")
+    check_strategy_load_balancer(options, spec.name, None)
     missing = missing_log_groups(session, spec.task_definition)
     if missing and not options.create_log_groups:
         raise OpsError(f"log group {missing[0][0]} does not exist: drop --no-create-log-groups")

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict
 
+from .deployment_strategy import check_strategy_flags
 from .errors import OpsError
 
 
@@ -58,6 +59,17 @@ class ServiceOptions:
     launch_type: str = "FARGATE"              # --launch-type
     tags: Mapping[str, str] | None = field(default=None, hash=False)   # --tags key=value,...
     task_role_arn: str | None = None          # compose --task-role-arn: the IAM role of the task's containers
+    # how a new revision takes over (ops.deployment_strategy): None keeps the service's (ROLLING for a new one)
+    deployment_strategy: str | None = None    # --deployment-strategy rolling | blue-green | canary | linear
+    canary_percent: float | None = None       # --canary-percent (ECS's 5.0): production traffic of the first shift
+    canary_bake_minutes: int | None = None    # --canary-bake-minutes (ECS's 10): then the rest
+    linear_step_percent: float | None = None  # --linear-step-percent (ECS's 10.0): each shift
+    linear_step_bake_minutes: int | None = None   # --linear-step-bake-minutes (ECS's 6): between shifts
+    bake_minutes: int | None = None           # --bake-minutes: both revisions run after the last shift (BLUE_GREEN needs it)
+    alarm_names: tuple[str, ...] = ()         # --alarm NAME...: CloudWatch alarms that fail the deployment (--no-rollback)
+    pause_before_production_traffic: bool = False   # --pause-before-production-traffic: a PAUSE lifecycle hook
+    pause_timeout_minutes: int | None = None  # --pause-timeout: then --pause-timeout-action (None: ECS's own timeout)
+    pause_timeout_action: str = "ROLLBACK"    # --pause-timeout-action rollback | continue
 
     def __post_init__(self) -> None:
         check_deployment_flags(self.desired_count, self.max_percent, self.min_healthy_percent)
@@ -67,6 +79,7 @@ class ServiceOptions:
             raise OpsError("--target-group-arn needs --container-name and --container-port")
         if (self.container_name or self.container_port) and not (self.target_group_arn or self.create_load_balancer):
             raise OpsError("--container-name/--container-port need --target-group-arn or --create-load-balancer")
+        check_strategy_flags(self)
 
 
 # ---------------------------------------------------------------------------------- the keywords of before

@@ -6,7 +6,9 @@
         view.update(snapshot)
 
 The snapshot is plain data (no rich, no boto3), so a notebook can draw it its own
-way.  "New events" are the service events that were not there when the watcher
+way.  A deployment that moves traffic (BLUE_GREEN, CANARY, LINEAR) adds its stage, traffic
+split, bake countdown, paused hook and load-balancer rates (`traffic`, from ops.traffic_watch,
+when the watcher was given a TrafficReader).  "New events" are the service events that were not there when the watcher
 started (`service_reader.EventLog`).  The read calls live in `ops.service_reader`,
 which the notebooks' sampler shares.
 """
@@ -16,7 +18,7 @@ import datetime as _dt
 import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -28,6 +30,7 @@ from rich.text import Text
 from .plumbing import Client, Json, name_of
 from .service_reader import EventLog
 from .service_reader import describe_service as describe_service   # callers import it from here too
+from .traffic_watch import TrafficReader, TrafficView, traffic_lines
 
 EVENTS_SHOWN = 8   # events under the live table: enough to follow a rollout, short enough to fit
 
@@ -80,6 +83,7 @@ class DeploymentSnapshot:
     events: tuple[ServiceEvent, ...] = ()        # every new event since the watcher started, oldest first
     new_events: tuple[ServiceEvent, ...] = ()    # the ones this poll added
     elapsed: float = 0.0                         # seconds since the watcher started
+    traffic: TrafficView | None = None           # a deployment that moves traffic: stage, split, bake, rates
 
     @property
     def primary(self) -> DeploymentRow | None:
@@ -100,7 +104,8 @@ class DeploymentSnapshot:
         """Changes when something a person would want to see changed (not the elapsed time)."""
         return (self.status, self.desired, self.running, self.pending,
                 tuple((d.id, d.status, d.rollout_state, d.desired, d.running, d.pending, d.failed)
-                      for d in self.deployments))
+                      for d in self.deployments),
+                self.traffic.key() if self.traffic else None)
 
     def summary(self) -> str:
         return f"{self.running}/{self.desired} running, {self.pending} pending, {len(self.deployments)} deployment(s)"
@@ -115,24 +120,28 @@ class ServiceWatcher:
     """Polls one service; each `poll()` is one DescribeServices call."""
 
     def __init__(self, ecs: Client, cluster: str, service: str, seen_event_ids: Iterable[str] = (),
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, traffic: TrafficReader | None = None) -> None:
         self.ecs, self.cluster, self.service = ecs, cluster, service
+        self.traffic = traffic   # None: no traffic-strategy lines (DescribeServices only)
         self._log = EventLog(seen_event_ids)
         self._events: list[ServiceEvent] = []
         self._clock = clock
         self._started = clock()
 
     @classmethod
-    def starting_now(cls, ecs: Client, cluster: str, service: str,
-                     clock: Callable[[], float] = time.monotonic) -> ServiceWatcher:
+    def starting_now(cls, ecs: Client, cluster: str, service: str, clock: Callable[[], float] = time.monotonic,
+                     traffic: TrafficReader | None = None) -> ServiceWatcher:
         """A watcher that treats every event already recorded as old news."""
-        watcher = cls(ecs, cluster, service, clock=clock)
+        watcher = cls(ecs, cluster, service, clock=clock, traffic=traffic)
         watcher._log = EventLog.seen_in(describe_service(ecs, cluster, service))
         return watcher
 
     def poll(self) -> DeploymentSnapshot:
         described = describe_service(self.ecs, self.cluster, self.service)
-        return self.snapshot_of(described)
+        snapshot = self.snapshot_of(described)
+        if self.traffic is not None:
+            snapshot = replace(snapshot, traffic=self.traffic.read(described))
+        return snapshot
 
     def snapshot_of(self, described: Json | None) -> DeploymentSnapshot:
         elapsed = self._clock() - self._started
@@ -164,6 +173,8 @@ def plain_lines(previous: DeploymentSnapshot | None, current: DeploymentSnapshot
     if previous is None or previous.state_key() != current.state_key():
         lines.append(f"[{current.elapsed:5.0f}s] service {current.service}: {current.summary()}")
         lines.extend(f"         {row.line()}" for row in current.deployments)
+        if current.traffic is not None:
+            lines.extend(f"         {line}" for line in traffic_lines(current.traffic))
     lines.extend(f"         event {e.line()}" for e in current.new_events)
     return lines
 
@@ -210,8 +221,18 @@ def snapshot_renderable(snapshot: DeploymentSnapshot, events_shown: int = EVENTS
         events.append(f"{e.at.astimezone():%H:%M:%S} {short_event(e.message, snapshot.service)}\n", style=style)
     events.rstrip()
     elapsed = Text(f"{snapshot.elapsed:.0f}s", style="dim")
-    parts = [deployments_table(snapshot, width)] + ([events] if snapshot.events else []) + [elapsed]
+    parts = [deployments_table(snapshot, width)] + traffic_renderables(snapshot.traffic)
+    parts += ([events] if snapshot.events else []) + [elapsed]
     return Group(*parts)
+
+
+def traffic_renderables(traffic: TrafficView | None) -> list[Text]:
+    """The traffic strategy's lines, each cut to the terminal's width rather than wrapped."""
+    out = []
+    for line in traffic_lines(traffic) if traffic else []:
+        style = "bold yellow" if line.startswith("paused") else "red" if "ROLLBACK" in line or "FAILED" in line else ""
+        out.append(Text(line, style=style, no_wrap=True, overflow="ellipsis"))
+    return out
 
 
 def _looks_bad(message: str) -> bool:
