@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from ..ops import service_deployments as deployments
 from ..ops import services
 from ..ops.errors import OpsError
 from ..ops.services import ServiceOptions
@@ -38,9 +39,37 @@ def _deployment_options(fn):
     return fn
 
 
+def _strategy_options(fn):
+    """How a new revision takes over: ServiceOptions' strategy fields (ops.deployment_strategy)."""
+    options = [
+        click.option("--deployment-strategy", type=click.Choice(["rolling", "blue-green", "canary", "linear"]),
+                     help="How a new revision takes over (default: rolling for a new service, else unchanged); "
+                          "blue-green, canary and linear move traffic and need --create-load-balancer."),
+        click.option("--canary-percent", type=float, help="canary: production traffic of the first shift "
+                                                          "(0.1-100, ECS default 5)."),
+        click.option("--canary-bake-minutes", type=int, help="canary: minutes before the rest moves (ECS default 10)."),
+        click.option("--linear-step-percent", type=float, help="linear: traffic each shift moves (3-100, ECS "
+                                                               "default 10)."),
+        click.option("--linear-step-bake-minutes", type=int, help="linear: minutes between shifts (ECS default 6)."),
+        click.option("--bake-minutes", type=int, help="Minutes both revisions run after the last shift "
+                                                      "(required with blue-green)."),
+        click.option("--alarm", "alarms", multiple=True, metavar="NAME",
+                     help="CloudWatch alarm that fails (and rolls back) the deployment; repeatable."),
+        click.option("--pause-before-production-traffic", is_flag=True,
+                     help="Pause before production traffic moves, until `service continue` (or `rollback`)."),
+        click.option("--pause-timeout", type=int, metavar="MINUTES",
+                     help="End the pause after MINUTES (1-20160) with --pause-timeout-action."),
+        click.option("--pause-timeout-action", type=click.Choice(["rollback", "continue"]), default="rollback",
+                     show_default=True, help="What ECS does when the pause times out."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
 @compose.group("service", cls=AliasedGroup, aliases={"delete": "rm", "down": "rm", "list": "ps"})
 def service_group() -> None:
-    """The project as an ECS service: up, create, start, stop, scale, ps, rm."""
+    """The project as an ECS service: up, create, start, stop, scale, ps, rm, continue, rollback."""
 
 
 def _service_options(*, up: bool) -> Callable[[Callable[..., None]], Callable[..., None]]:
@@ -72,7 +101,7 @@ def _service_options(*, up: bool) -> Callable[[Callable[..., None]], Callable[..
         fn = click.option("--target-group-arn", help="Register the tasks in this (ip) target group.")(fn)
         fn = click.option("--no-rollback", is_flag=True, help="Circuit breaker without rollback.")(fn)
         fn = click.option("--no-circuit-breaker", is_flag=True, help="No deployment circuit breaker.")(fn)
-        return _deployment_options(fn)
+        return _strategy_options(_deployment_options(fn))
     return decorate
 
 
@@ -80,17 +109,27 @@ def _options_from_flags(ctx: click.Context, *, max_percent: int | None, min_heal
                         no_circuit_breaker: bool, no_rollback: bool, target_group_arn: str | None,
                         container_name: str | None, container_port: int | None, create_load_balancer: bool,
                         create_log_groups: bool, launch_type: str | None, tags: str | None,
+                        deployment_strategy: str | None, canary_percent: float | None,
+                        canary_bake_minutes: int | None, linear_step_percent: float | None,
+                        linear_step_bake_minutes: int | None, bake_minutes: int | None, alarms: tuple[str, ...],
+                        pause_before_production_traffic: bool, pause_timeout: int | None, pause_timeout_action: str,
                         desired_count: int | None = None, force_deployment: bool = False,
                         timeout: float = DEFAULT_TIMEOUT_MINUTES) -> ServiceOptions:
     """One ServiceOptions from the flags (the launch type defaults to the configuration's)."""
     compose_options: ComposeOptions = ctx.obj.compose
+    strategy: dict[str, Any] = {
+        "deployment_strategy": deployment_strategy, "canary_percent": canary_percent,
+        "canary_bake_minutes": canary_bake_minutes, "linear_step_percent": linear_step_percent,
+        "linear_step_bake_minutes": linear_step_bake_minutes, "bake_minutes": bake_minutes,
+        "alarm_names": tuple(alarms), "pause_before_production_traffic": pause_before_production_traffic,
+        "pause_timeout_minutes": pause_timeout, "pause_timeout_action": pause_timeout_action.upper()}
     return ServiceOptions(desired_count=desired_count, max_percent=max_percent, min_healthy_percent=min_healthy,
                           circuit_breaker=not no_circuit_breaker, rollback=not no_rollback,
                           target_group_arn=target_group_arn, container_name=container_name,
                           container_port=container_port, create_load_balancer=create_load_balancer,
                           create_log_groups=create_log_groups, force_deployment=force_deployment,
                           timeout_minutes=timeout, launch_type=_state(ctx).settings(launch_type).launch_type,
-                          tags=_parse_tags(tags) or None, task_role_arn=compose_options.task_role_arn)
+                          tags=_parse_tags(tags) or None, task_role_arn=compose_options.task_role_arn, **strategy)
 
 
 @service_group.command("up")
@@ -168,6 +207,29 @@ def service_ps(ctx, desired_status):
     """The service's tasks."""
     state = _state(ctx)
     print_rows(services.service_ps(state.session(), state.settings().cluster, _service_project(ctx), desired_status))
+
+
+@service_group.command("continue")
+@_timeout_option
+@click.pass_context
+def service_continue(ctx, timeout):
+    """Let a paused deployment go on (its lifecycle hook AWAITING_ACTION), then follow it to the end."""
+    _act_on_deployment(ctx, deployments.service_continue, timeout)
+
+
+@service_group.command("rollback")
+@_timeout_option
+@click.pass_context
+def service_rollback(ctx, timeout):
+    """Roll the deployment in progress back to the last successful revision (paused or not)."""
+    _act_on_deployment(ctx, deployments.service_rollback, timeout)
+
+
+def _act_on_deployment(ctx, verb, timeout):
+    state = _state(ctx)
+    with _deployment_view() as view:
+        verb(state.session(), state.settings().cluster, _service_project(ctx), timeout, say=view.say,
+             on_update=view.update, poll_seconds=_poll_seconds())
 
 
 @service_group.command("rm")
