@@ -19,6 +19,7 @@ from .lifecycle import TaskLifecycle
 from .records import Deployment, Service, ServiceEvent, Target, Task
 from .runtime import Runtime
 from .scheduler import TaskView, circuit_breaker_threshold
+from .shifter import TrafficShifter
 from .status import (
     BreakerStatus,
     DeploymentStatus,
@@ -28,7 +29,8 @@ from .status import (
     TargetState,
     TaskStatus,
 )
-from .strategies import strategy_for
+from .strategies import TRAFFIC_STRATEGIES, strategy_for
+from .strategies.traffic_shift import HookRun, is_traffic_run
 
 THROTTLE_CAP = 27 * 60
 
@@ -39,6 +41,7 @@ class ServiceController:
         self.lifecycle = lifecycle
         self.deployments = deployments
         self.verify_views = False   # recompute the cached task views every step and compare
+        self.shifter = TrafficShifter(runtime, event=self.service_event, fail=self._hook_failed, dirty=self.dirty)
 
     # -- what the task lifecycle tells us (TaskListener) -----------------------
     def task_touched(self, task: Task) -> None:
@@ -89,7 +92,16 @@ class ServiceController:
     # -- deployments ----------------------------------------------------------
     def new_deployment(self, service: Service, first: bool = False) -> Deployment:
         """CreateService (first) or an UpdateService that changed the spec: a new PRIMARY deployment."""
+        others_active = len(service.deployments) > 1
+        blue = self.deployments.rollback_target(service, None)
         dep = self.deployments.open(service, self.rt.clock.now())
+        if dep.config.get("strategy", "ROLLING") in TRAFFIC_STRATEGIES:
+            has_tasks = blue is not None and any(t.deployment_id == blue.id and not t.stopping
+                                                 for t in service.live.values())
+            self.shifter.begin(service, dep, blue if has_tasks else None, others_active)
+        else:
+            dep.groups = {lb["targetGroupArn"]: service.production_group(lb["targetGroupArn"])
+                          for lb in dep.revision.load_balancers}
         service.book.start_failures, service.book.launch_not_before = 0, 0.0
         service.book.impaired_reported = service.book.steady = False
         service.book.reconcile_pending = True
@@ -123,18 +135,13 @@ class ServiceController:
         now = self.rt.clock.now()
         self.deployments.alarm_tripped(dep, firing, now)
         self.service_event(service, f"(service {service.name}) (deployment {dep.id}) deployment failed: alarm detected.")
-        rollback = bool((dep.config.get("alarms") or {}).get("rollback"))
-        target = self.deployments.rollback_target(service, dep) if rollback else None
-        if target is None:
-            self.deployments.give_up(dep, rollback, now)
-            self.dirty(service)
-            return
-        self._roll_back(service, dep, target, f"ECS deployment alarms: rolling back to deploymentId {target.id}.")
+        self._fail_over(service, dep, bool((dep.config.get("alarms") or {}).get("rollback")), "ECS deployment alarms")
 
     def _baked(self, service: Service, dep: Deployment) -> bool:
         """With alarms monitoring, a deployment that could complete first waits a bake time: here the longest
-        look-back (EvaluationPeriods x Period) of its alarms, a model of "depending on your alarm configuration"."""
-        if dep.alarm_status != BreakerStatus.MONITORING:
+        look-back (EvaluationPeriods x Period) of its alarms, a model of "depending on your alarm configuration".
+        A traffic-shifting deployment has its own (bakeTimeInMinutes)."""
+        if dep.alarm_status != BreakerStatus.MONITORING or dep.shift is not None:
             return True
         now = self.rt.clock.now()
         if dep.book.bake_until is None:
@@ -144,6 +151,7 @@ class ServiceController:
         return now >= dep.book.bake_until
 
     def _complete(self, service: Service, dep: Deployment) -> None:
+        self.shifter.finish(service, dep)
         self.deployments.complete(service, dep, self.rt.clock.now())
         self.service_event(service, f"(service {service.name}) (deployment {dep.id}) deployment completed.")
 
@@ -151,19 +159,39 @@ class ServiceController:
         now = self.rt.clock.now()
         self.deployments.trip(dep, now)
         self.service_event(service, f"(service {service.name}) (deployment {dep.id}) deployment failed: tasks failed to start.")
-        target = self.deployments.rollback_target(service, dep) if rollback else None
-        if target is None:
-            self.deployments.give_up(dep, rollback, now)
-            return
-        self._roll_back(service, dep, target, f"ECS deployment circuit breaker: rolling back to deploymentId {target.id}.")
+        self._fail_over(service, dep, rollback, "ECS deployment circuit breaker")
 
     def stop_deployment(self, service: Service, dep: Deployment, target: Deployment) -> None:
         """StopServiceDeployment with ROLLBACK: the same path as the breaker's rollback."""
         self.deployments.stop(dep, target, self.rt.clock.now())
         self._roll_back(service, dep, target, f"Service deployment stopped: rolling back to deploymentId {target.id}.")
 
+    def _hook_failed(self, service: Service, dep: Deployment, why: str) -> None:
+        """A lifecycle hook failed, timed out to ROLLBACK or was told to roll back: the deployment
+        rolls back (the Lambda hooks guide), or fails where there is nothing to roll back to."""
+        now = self.rt.clock.now()
+        self.deployments.hook_failed(dep, why, now)
+        self.service_event(service, f"(service {service.name}) (deployment {dep.id}) deployment failed: {why}.")
+        self._fail_over(service, dep, True, "ECS deployment lifecycle hook")
+
+    def _fail_over(self, service: Service, dep: Deployment, rollback: bool, cause: str) -> None:
+        """A failed deployment rolls back to the last COMPLETED one, or (no rollback, or nothing to roll
+        back to) just stops, production traffic left on blue."""
+        target = self.deployments.rollback_target(service, dep) if rollback else None
+        if target is None:
+            self.shifter.restore(service, dep)
+            self.deployments.give_up(dep, rollback, self.rt.clock.now())
+            self.dirty(service)
+            return
+        self._roll_back(service, dep, target, f"{cause}: rolling back to deploymentId {target.id}.")
+
+    def continue_deployment(self, service: Service, dep: Deployment, hook: HookRun, action: str) -> None:
+        """ContinueServiceDeployment: CONTINUE or ROLLBACK a PAUSE hook that awaits action."""
+        self.shifter.resolve(service, dep, hook, action)
+
     def _roll_back(self, service: Service, dep: Deployment, target: Deployment, reason: str) -> None:
         now = self.rt.clock.now()
+        self.shifter.restore(service, dep)
         settle_at = now + self.rt.span(self.rt.timing.rollback_settle)
         self.deployments.roll_back(service, dep, target, reason, now, settle_at)
         self.rt.clock.call_at(settle_at, lambda: self.dirty(service))
@@ -317,6 +345,10 @@ class ServiceController:
         mine = [t for t in live if t.deployment_id == primary.id and not t.stopping]
         mine_healthy = all(health.get(t.id, False) for t in mine)  # tasks launched just now are not
         others_left = any(t.deployment_id != primary.id and t.last_status not in GONE for t in live)
+        if is_traffic_run(primary) and primary.rollout_state == RolloutState.IN_PROGRESS:
+            self.shifter.advance(service, primary, health)
+            if service.primary is not primary:   # a hook failed: the rollback has made blue PRIMARY again
+                return
         if primary.rollout_state == RolloutState.IN_PROGRESS and self.rt.clock.now() >= primary.book.complete_not_before:
             if strategy_for(primary).is_complete(service, primary, mine, health, others_left) \
                     and self._baked(service, primary):
@@ -348,6 +380,8 @@ class ServiceController:
             network=dep.revision.network, subnet=subnet, group=f"service:{service.name}", started_by=dep.id,
             tags=tags)
         task.service, task.deployment_id = service, dep.id
+        task.registrations = [(dep.groups.get(lb["targetGroupArn"]) or lb["targetGroupArn"], lb["containerPort"],
+                               lb["containerName"]) for lb in dep.revision.load_balancers]
         service.live[task.id] = task
         return task
 

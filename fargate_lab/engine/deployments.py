@@ -115,19 +115,21 @@ class DeploymentBook:
         dep.sd_reason = dep.rollout_reason
 
     @staticmethod
-    def rollback_target(service: Service, dep: Deployment) -> Deployment | None:
-        """The most recent COMPLETED deployment other than `dep` (a rollback needs one, docs/ecs-behaviour.md §3.4)."""
+    def rollback_target(service: Service, dep: Deployment | None) -> Deployment | None:
+        """The most recent COMPLETED deployment other than `dep` (a rollback needs one, docs/ecs-behaviour.md §3.4);
+        with no `dep`, the one a new deployment would start from (its blue)."""
         done = [d for d in service.history if d is not dep and d.rollout_state == RolloutState.COMPLETED]
         return max(done, key=_completed_at) if done else None
 
     @staticmethod
     def stop(dep: Deployment, target: Deployment, now: float) -> None:
         """StopServiceDeployment with ROLLBACK: the deployment fails, rolling back to `target`."""
-        dep.rollout_state, dep.updated_at = RolloutState.FAILED, now
-        dep.rollout_reason = f"ECS deployment {dep.id} stopped: rolling back to deploymentId {target.id}."
-        if dep.breaker_status == BreakerStatus.MONITORING:
-            dep.breaker_status = BreakerStatus.MONITORING_COMPLETE
-        _alarms_done(dep)
+        _fail(dep, f"ECS deployment {dep.id} stopped: rolling back to deploymentId {target.id}.", now)
+
+    @staticmethod
+    def hook_failed(dep: Deployment, why: str, now: float) -> None:
+        """A lifecycle hook failed the deployment (the reason's wording is a model)."""
+        _fail(dep, f"ECS deployment lifecycle hook: {why}.", now)
 
     @staticmethod
     def roll_back(service: Service, dep: Deployment, target: Deployment, reason: str, now: float,
@@ -144,6 +146,14 @@ class DeploymentBook:
         target.updated_at = now
         service.deployments[:] = [target] + [d for d in service.deployments if d is not target]
         service.spec.task_definition = target.task_definition
+
+
+def _fail(dep: Deployment, reason: str, now: float) -> None:
+    """Failed other than by its circuit breaker or its alarms, which stop watching."""
+    dep.rollout_state, dep.rollout_reason, dep.updated_at = RolloutState.FAILED, reason, now
+    if dep.breaker_status == BreakerStatus.MONITORING:
+        dep.breaker_status = BreakerStatus.MONITORING_COMPLETE
+    _alarms_done(dep)
 
 
 def _alarms_done(dep: Deployment) -> None:

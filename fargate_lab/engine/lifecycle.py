@@ -168,16 +168,13 @@ class TaskLifecycle:
         service = task.service
         if not service or not task.eni:
             return
-        for lb in service.spec.load_balancers:
-            arn = lb.get("targetGroupArn")
-            if not arn:
-                continue
-            if not self.rt.substrate.register_target(task.region, arn, task.eni.private_ip, lb["containerPort"]):
+        for arn, port, container in task.registrations:
+            if not self.rt.substrate.register_target(task.region, arn, task.eni.private_ip, port):
                 # a model: AWS's wording for a deleted target group is not published
                 self.listener.service_event(service, f"(service {service.name}) failed to register targets in "
                                                      f"(target-group {arn}) with (error TargetGroupNotFound)")
                 continue
-            task.targets.append(Target(arn, lb["containerPort"], lb["containerName"]))
+            task.targets.append(Target(arn, port, container))
             self.listener.service_event(service, f"(service {service.name}) registered 1 targets in (target-group {arn})")
 
     def _running(self, task: Task) -> None:

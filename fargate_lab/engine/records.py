@@ -16,6 +16,7 @@ import hashlib
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .catalog import ImageBehaviour, ResponseProfile
 from .scheduler import TaskView
@@ -35,6 +36,9 @@ from .status import (
 )
 from .substrate import NetworkInterface
 from .types import Json
+
+if TYPE_CHECKING:
+    from .strategies.traffic_shift import ShiftRun
 
 PENDING_STATES = (TaskStatus.PROVISIONING, TaskStatus.PENDING, TaskStatus.ACTIVATING)
 # Task lastStatus / desiredStatus / healthStatus and deployment status values the
@@ -220,6 +224,8 @@ class Task:
     stop_code: str | None = None
     stopped_reason: str | None = None
     targets: list[Target] = field(default_factory=list)
+    # (target group, container port, container) its deployment registers it in (Deployment.groups)
+    registrations: list[tuple[str, int, str]] = field(default_factory=list)
     # bookkeeping: the service controller's
     became_healthy: bool = False      # counted towards the minimum at least once
 
@@ -365,6 +371,10 @@ class Deployment:
     breaker_status: BreakerStatus = BreakerStatus.MONITORING
     alarm_status: BreakerStatus = BreakerStatus.DISABLED   # ServiceDeployment.alarms.status
     triggered_alarms: tuple[str, ...] = ()
+    # the target group its tasks register in, by the service's targetGroupArn: the alternate one for
+    # the green revision of a blue/green, canary or linear deployment, else the one in production
+    groups: dict[str, str] = field(default_factory=dict)
+    shift: ShiftRun | None = None       # BLUE_GREEN, CANARY, LINEAR: where the traffic shift is
     book: DeploymentBookkeeping = field(default_factory=DeploymentBookkeeping)
 
     @property
@@ -464,11 +474,18 @@ class Service:
     history: list[Deployment] = field(default_factory=list)       # every deployment, oldest first
     events: deque[ServiceEvent] = field(default_factory=lambda: deque(maxlen=100))
     live: dict[str, Task] = field(default_factory=dict)            # tasks not yet STOPPED
+    # loadBalancers[].targetGroupArn -> the target group now taking production traffic (it and
+    # advancedConfiguration.alternateTargetGroupArn swap roles after each blue/green deployment)
+    production_groups: dict[str, str] = field(default_factory=dict)
     book: ServiceBookkeeping = field(default_factory=ServiceBookkeeping)
 
     @property
     def primary(self) -> Deployment:
         return self.deployments[0]
+
+    def production_group(self, group: str) -> str:
+        """The target group taking production traffic in place of loadBalancers[].targetGroupArn `group`."""
+        return self.production_groups.get(group) or group
 
     def render(self, include_tags: bool = False, fresh: str | None = None,
                before: dict[str, int] | None = None) -> Json:

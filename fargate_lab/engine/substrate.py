@@ -8,8 +8,11 @@ every subnet and security group exists and nothing is written anywhere.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
+
+from .types import Json
 
 
 @dataclass
@@ -35,6 +38,10 @@ class TargetGroupSettings:
     target_type: str = "ip"
 
 
+class FunctionError(Exception):
+    """A lifecycle hook's function could not be invoked or failed (its message says why)."""
+
+
 @dataclass(frozen=True)
 class AlarmInfo:
     """What a deployment needs of a CloudWatch alarm: its state, and how long it looks back
@@ -57,6 +64,13 @@ class Substrate(Protocol):
     def deregister_target(self, region: str, arn: str, ip: str, port: int) -> None: ...
     def alarms(self, region: str, names: list[str]) -> dict[str, AlarmInfo]:
         """The named CloudWatch alarms that exist (deploymentConfiguration.alarms)."""
+    def forward_groups(self, region: str, rule_arn: str) -> list[str] | None:
+        """The target groups a listener rule's (or, for an NLB, a listener's) forward action names;
+        None when there is no such rule."""
+    def set_forward(self, region: str, rule_arn: str, weights: list[tuple[str, int]]) -> None:
+        """Make the rule (or listener) forward to these target groups with these weights."""
+    def invoke_function(self, region: str, function_arn: str, payload: Json) -> Json:
+        """Invoke a lifecycle hook's function and return what it returned; FunctionError if it failed."""
     def log_group_exists(self, region: str, name: str) -> bool: ...
     def create_log_group(self, region: str, name: str) -> None: ...
     def write_logs(self, region: str, group: str, stream: str, lines: list[tuple[float, str]]) -> None: ...
@@ -70,6 +84,8 @@ class OfflineSubstrate:
     account_id: str = "123456789012"
     zones: tuple[str, ...] = ("a", "b", "c")
     logs: dict[tuple[str, str], list[tuple[float, str]]] = field(default_factory=dict)
+    rules: dict[str, list[tuple[str, int]]] = field(default_factory=dict)      # rule ARN -> forward weights
+    functions: dict[str, Callable[[Json], Json]] = field(default_factory=dict)  # function ARN -> stand-in
     _next: int = 0
 
     def subnet_zones(self, region: str, subnet_ids: list[str]) -> dict[str, str]:
@@ -104,6 +120,16 @@ class OfflineSubstrate:
     def alarms(self, region: str, names: list[str]) -> dict[str, AlarmInfo]:
         return {}
 
+    def forward_groups(self, region: str, rule_arn: str) -> list[str] | None:
+        weights = self.rules.get(rule_arn)
+        return None if weights is None else [group for group, _ in weights]
+
+    def set_forward(self, region: str, rule_arn: str, weights: list[tuple[str, int]]) -> None:
+        self.rules[rule_arn] = list(weights)
+
+    def invoke_function(self, region: str, function_arn: str, payload: Json) -> Json:
+        return invoke_stand_in(self.functions, function_arn, payload)
+
     def log_group_exists(self, region: str, name: str) -> bool:
         return True
 
@@ -115,3 +141,18 @@ class OfflineSubstrate:
 
     def image_exists(self, region: str, image: str) -> bool:
         return True
+
+
+def invoke_stand_in(functions: dict[str, Callable[[Json], Json]], function_arn: str, payload: Json) -> Json:
+    """Call the Python stand-in registered for a Lambda function: what it returns, or FunctionError
+    (not registered, raised, returned something other than a JSON object)."""
+    function = functions.get(function_arn)
+    if function is None:
+        raise FunctionError(f"Function not found: {function_arn} (no local stand-in is registered for it)")
+    try:
+        answer = function(payload)
+    except Exception as e:   # the function's own error, as Lambda reports an unhandled one
+        raise FunctionError(f"{type(e).__name__}: {e}") from e
+    if not isinstance(answer, dict):
+        raise FunctionError(f"the function returned {type(answer).__name__}, not a JSON object")
+    return answer

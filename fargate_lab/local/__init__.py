@@ -224,6 +224,15 @@ class Cloud:
     def session(self, region: str | None = None) -> boto3.session.Session:
         return boto3.session.Session(region_name=region or self.region)
 
+    def register_function(self, function_arn: str, handler: Callable[[dict], dict]) -> None:
+        """A local stand-in for the Lambda function `function_arn`, which lifecycle hooks
+        (deploymentConfiguration.lifecycleHooks, AWS_LAMBDA) invoke with ECS's payload.  `handler`
+        takes the payload and returns {"hookStatus": "SUCCEEDED" | "FAILED" | "IN_PROGRESS", ...};
+        raising fails the invocation (the deployment rolls back), as a function error does on AWS."""
+        if not callable(handler):
+            raise TypeError(f"register_function: handler must be callable, not {type(handler).__name__}")
+        self.substrate.functions[function_arn] = handler
+
     # -- ELBv2 target health ----------------------------------------------------------
     def _target_health(self, request):
         body = self.target_health_xml(_region_of(request), request.body)

@@ -13,12 +13,13 @@ import os
 import re
 import threading
 import time
+from collections.abc import Callable
 
 import boto3
 from botocore.exceptions import ClientError
 
 from ..engine.errors import invalid_parameter
-from ..engine.substrate import AlarmInfo, NetworkInterface, TargetGroupSettings
+from ..engine.substrate import AlarmInfo, NetworkInterface, TargetGroupSettings, invoke_stand_in
 
 ECR_IMAGE = re.compile(r"^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com/([^:@]+)(?::([^@]+))?(?:@(.+))?$")
 LOG_FUTURE_LIMIT = 2 * 3600 - 300      # moto refuses events more than 2 h ahead of wall time
@@ -39,6 +40,7 @@ class Boto3Substrate:
         self._known_groups: set[tuple[str, str]] = set()
         self._addresses_in_use: set[tuple[str, str]] = set()   # (region, private IP) of live task ENIs
         self.client_time = lambda when: when   # cloud time -> the time clients are shown (clock.to_client)
+        self.functions: dict[str, Callable[[dict], dict]] = {}   # Lambda function ARN -> its local stand-in
 
     def client(self, service: str, region: str):
         key = (service, region)
@@ -160,6 +162,40 @@ class Boto3Substrate:
         finally:
             bypass.active = False
         return [(r["Target"]["Id"], r["Target"].get("Port", 80), r["TargetHealth"]["State"]) for r in rows]
+
+    def forward_groups(self, region, rule_arn):
+        elb = self.client("elbv2", region)
+        try:
+            if ":listener-rule/" in rule_arn:
+                actions = elb.describe_rules(RuleArns=[rule_arn])["Rules"][0]["Actions"]
+            else:   # an NLB's production "rule" is a listener (AdvancedConfiguration)
+                actions = elb.describe_listeners(ListenerArns=[rule_arn])["Listeners"][0]["DefaultActions"]
+        except (ClientError, IndexError):
+            return None
+        groups = []
+        for action in actions:
+            if action.get("Type") != "forward":
+                continue
+            if action.get("TargetGroupArn"):
+                groups.append(action["TargetGroupArn"])
+            groups += [g["TargetGroupArn"] for g in (action.get("ForwardConfig") or {}).get("TargetGroups", [])]
+        return groups
+
+    def set_forward(self, region, rule_arn, weights):
+        elb = self.client("elbv2", region)
+        actions = [{"Type": "forward", "ForwardConfig": {
+            "TargetGroups": [{"TargetGroupArn": group, "Weight": weight} for group, weight in weights]}}]
+        try:
+            if ":listener-rule/" in rule_arn:
+                elb.modify_rule(RuleArn=rule_arn, Actions=actions)
+            else:
+                elb.modify_listener(ListenerArn=rule_arn, DefaultActions=actions)
+        except ClientError:
+            pass   # deleted by a client meanwhile: there is nothing left to route
+
+    # -- Lambda: lifecycle hooks call a Python stand-in registered under the function's ARN --------
+    def invoke_function(self, region, function_arn, payload):
+        return invoke_stand_in(self.functions, function_arn, payload)
 
     # -- CloudWatch alarms ------------------------------------------------------------
     def alarms(self, region, names):

@@ -14,7 +14,7 @@ from fargate_lab.engine.api import RESOURCE_APIS
 from fargate_lab.engine.records import TASK_LAST_STATUSES, ServiceBookkeeping, ServiceSpec
 from fargate_lab.engine.scheduler import Plan
 from fargate_lab.engine.status import DeploymentStatus, RolloutState, TaskStatus
-from fargate_lab.engine.strategies import STRATEGIES, RollingStrategy, strategy_for
+from fargate_lab.engine.strategies import STRATEGIES, RollingStrategy, TrafficShiftStrategy, strategy_for
 
 REGION = "us-east-1"
 
@@ -77,13 +77,17 @@ def test_the_lifecycle_reaches_the_controller_only_through_the_listener():
     assert set(seen) <= {"task_touched", "task_running", "task_failed", "task_health_failed", "service_event"}
 
 
-def test_rolling_is_the_strategy_and_others_still_roll():
+def test_each_strategy_name_has_a_strategy_and_a_rollback_rolls():
     engine, call = _engine()
     engine.clock.advance(120)
     service = engine.regions[REGION].clusters["c"].services["s"]
-    assert isinstance(strategy_for(service.primary), RollingStrategy) and set(STRATEGIES) == {"ROLLING"}
-    for name in ("BLUE_GREEN", "CANARY", "LINEAR"):   # README: still run as rolling
-        assert strategy_for(SimpleNamespace(config={"strategy": name})) is STRATEGIES["ROLLING"]
+    assert isinstance(strategy_for(service.primary), RollingStrategy)
+    assert set(STRATEGIES) == {"ROLLING", "BLUE_GREEN", "CANARY", "LINEAR"}
+    for name in ("BLUE_GREEN", "CANARY", "LINEAR"):
+        assert isinstance(STRATEGIES[name], TrafficShiftStrategy)
+        # no run (or a run that is over, or a rollback): what is left to do is rolling's
+        assert strategy_for(SimpleNamespace(config={"strategy": name}, shift=None, rollback_reason=None)) \
+            is STRATEGIES["ROLLING"]
 
 
 def test_a_strategy_is_what_the_controller_asks(monkeypatch):

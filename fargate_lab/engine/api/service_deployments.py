@@ -12,21 +12,26 @@ from .base import ResourceApi
 class ServiceDeploymentApi(ResourceApi):
     """ListServiceDeployments, DescribeServiceDeployments, StopServiceDeployment, DescribeServiceRevisions."""
 
-    @staticmethod
-    def _revision_summary(service: Service, dep: Deployment) -> Json:
-        """A revision's counts now (the model calls it a snapshot): requested, RUNNING, pending."""
+    def _revision_summary(self, service: Service, dep: Deployment, shifting: Deployment) -> Json:
+        """A revision's counts now (the model calls it a snapshot): requested, RUNNING, pending; in a
+        traffic-shifting deployment (`shifting`) also its requested share of production and test traffic."""
         mine = [t for t in service.live.values() if t.deployment_id == dep.id]
-        return {"arn": service.revision_arn(dep.id), "requestedTaskCount": dep.desired_count,
-                "runningTaskCount": sum(t.last_status == TaskStatus.RUNNING for t in mine),
-                "pendingTaskCount": sum(t.last_status in PENDING_STATES for t in mine)}
+        out: Json = {"arn": service.revision_arn(dep.id), "requestedTaskCount": dep.desired_count,
+                     "runningTaskCount": sum(t.last_status == TaskStatus.RUNNING for t in mine),
+                     "pendingTaskCount": sum(t.last_status in PENDING_STATES for t in mine)}
+        if shifting.shift is not None:
+            arn = out["arn"]
+            out["requestedProductionTrafficWeight"] = self.controller.shifter.weights(service, shifting, test=False).get(arn, 0.0)
+            out["requestedTestTrafficWeight"] = self.controller.shifter.weights(service, shifting, test=True).get(arn, 0.0)
+        return out
 
     def _service_deployment(self, service: Service, dep: Deployment) -> Json:
         out: Json = {
             "serviceDeploymentArn": service.deployment_arn(dep.id), "serviceArn": service.arn,
             "clusterArn": service.cluster.arn, "createdAt": dep.created_at, "startedAt": dep.started_at,
             "updatedAt": dep.updated_at, "status": str(dep.sd_status),
-            "targetServiceRevision": self._revision_summary(service, dep),
-            "sourceServiceRevisions": [self._revision_summary(service, self.deployments[i])
+            "targetServiceRevision": self._revision_summary(service, dep, dep),
+            "sourceServiceRevisions": [self._revision_summary(service, self.deployments[i], dep)
                                        for i in dep.source_ids if i in self.deployments.by_id],
             "deploymentConfiguration": dep.config,
             "deploymentCircuitBreaker": {"status": str(dep.breaker_status), "failureCount": dep.failed_tasks,
@@ -36,6 +41,10 @@ class ServiceDeploymentApi(ResourceApi):
         if dep.config.get("alarms"):
             out["alarms"] = {"status": str(dep.alarm_status), "alarmNames": list(dep.config["alarms"].get("alarmNames", [])),
                              "triggeredAlarmNames": list(dep.triggered_alarms)}
+        if dep.shift is not None:
+            out["lifecycleStage"] = dep.shift.stage
+            if dep.shift.hooks:
+                out["lifecycleHookDetails"] = [h.render() for h in dep.shift.hooks]
         if dep.finished_at is not None:
             out["finishedAt"] = dep.finished_at
         if dep.stopped_at is not None:
@@ -104,6 +113,27 @@ class ServiceDeploymentApi(ResourceApi):
         if target is None:
             raise EcsError("ConflictException", "There is no COMPLETED service deployment to roll back to.")
         self.controller.stop_deployment(service, dep, target)
+        return {"serviceDeploymentArn": service.deployment_arn(dep.id)}
+
+    def op_ContinueServiceDeployment(self, region: str, p: Json) -> Json:
+        found = self._find_by_deployment_arn(region, p["serviceDeploymentArn"])
+        if not found:
+            raise EcsError("ServiceDeploymentNotFoundException",
+                           f"The service deployment {p['serviceDeploymentArn']} does not exist.")
+        service, dep = found
+        if dep.sd_status != ServiceDeploymentStatus.IN_PROGRESS or dep.shift is None:
+            raise invalid_parameter(f"The service deployment is {dep.sd_status}; only an IN_PROGRESS service "
+                                    "deployment paused at a lifecycle hook can be continued.")
+        hook = next((h for h in dep.shift.hooks if h.hook_id == p["hookId"]), None)
+        if hook is None:
+            raise invalid_parameter(f"hookId {p['hookId']} is not a lifecycle hook of this service deployment; "
+                                    "see lifecycleHookDetails in DescribeServiceDeployments.")
+        if hook.status != "AWAITING_ACTION":
+            raise invalid_parameter(f"The lifecycle hook {hook.hook_id} is {hook.status}, not AWAITING_ACTION.")
+        action = p.get("action", "CONTINUE")
+        if action not in ("CONTINUE", "ROLLBACK"):
+            raise invalid_parameter(f"action must be CONTINUE or ROLLBACK, not {action!r}.")
+        self.controller.continue_deployment(service, dep, hook, action)
         return {"serviceDeploymentArn": service.deployment_arn(dep.id)}
 
     def op_DescribeServiceRevisions(self, region: str, p: Json) -> Json:

@@ -8,7 +8,9 @@ from ..errors import EcsError, client_error, invalid_parameter
 from ..records import Service, ServiceSpec, TaskDefinition
 from ..status import LIVE_SERVICE_STATUSES, DeploymentStatus, ServiceStatus
 from ..types import Json
+from ..strategies import TRAFFIC_STRATEGIES
 from .base import NAME, ResourceApi
+from .strategy_checks import check_advanced, check_traffic_strategy
 
 DEFAULT_DEPLOYMENT_CONFIG: Json = {
     "deploymentCircuitBreaker": {"enable": False, "rollback": False},
@@ -35,6 +37,7 @@ class ServiceApi(ResourceApi):
         early = config.get("earlySuccessCriteria")
         if early is not None and early.get("enable"):
             self._check_early_success(early, config)
+        check_traffic_strategy(config, given or {})
         threshold = (breaker or {}).get("thresholdConfiguration")
         if threshold is not None:
             kind, value = threshold.get("type"), threshold.get("value")
@@ -70,7 +73,7 @@ class ServiceApi(ResourceApi):
             raise invalid_parameter(f"{field} can only be used with the ROLLING deployment strategy, "
                                     f"not {config['strategy']}.")
 
-    def _load_balancers(self, region: str, td: TaskDefinition, lbs: list[Json]) -> list[Json]:
+    def _load_balancers(self, region: str, td: TaskDefinition, lbs: list[Json], strategy: str = "ROLLING") -> list[Json]:
         out = []
         if len(lbs) > 5:
             raise invalid_parameter("A service can use at most 5 target groups.")
@@ -91,7 +94,10 @@ class ServiceApi(ResourceApi):
                 raise invalid_parameter(f"The provided target group {arn} has target type {settings.target_type}, "
                                         "which is incompatible with the awsvpc network mode specified in the "
                                         "task definition.")
-            out.append({"targetGroupArn": arn, "containerName": name, "containerPort": port})
+            entry: Json = {"targetGroupArn": arn, "containerName": name, "containerPort": port}
+            if lb.get("advancedConfiguration") is not None or strategy in TRAFFIC_STRATEGIES:
+                entry["advancedConfiguration"] = check_advanced(self.rt.substrate, region, lb, settings, strategy)
+            out.append(entry)
         return out
 
     def op_CreateService(self, region: str, p: Json) -> Json:
@@ -122,8 +128,8 @@ class ServiceApi(ResourceApi):
         if launch == "FARGATE" and not td.fargate:
             raise invalid_parameter("Task definition does not support launch_type FARGATE.")
         network = self._network(region, td, p.get("networkConfiguration"))
-        lbs = self._load_balancers(region, td, p.get("loadBalancers", []))
         config = self._deployment_config(p.get("deploymentConfiguration"), DEFAULT_DEPLOYMENT_CONFIG)
+        lbs = self._load_balancers(region, td, p.get("loadBalancers", []), config["strategy"])
         spec = ServiceSpec(
             desired_count=p["desiredCount"], task_definition=td,
             launch_type=None if p.get("capacityProviderStrategy") or (not p.get("launchType") and cluster.default_strategy) else launch,
@@ -158,8 +164,11 @@ class ServiceApi(ResourceApi):
         config = self._deployment_config(p.get("deploymentConfiguration"), spec.config)
         network = self._network(region, td, p["networkConfiguration"]) if "networkConfiguration" in p else (
             self._network(region, td, spec.network) if td is not spec.task_definition else spec.network)
-        lbs = self._load_balancers(region, td, p["loadBalancers"]) if "loadBalancers" in p else (
-            self._load_balancers(region, td, spec.load_balancers) if td is not spec.task_definition else spec.load_balancers)
+        strategy = config.get("strategy", "ROLLING")
+        lbs = self._load_balancers(region, td, p["loadBalancers"], strategy) if "loadBalancers" in p else (
+            self._load_balancers(region, td, spec.load_balancers, strategy)
+            if td is not spec.task_definition or strategy != spec.config.get("strategy", "ROLLING")
+            else spec.load_balancers)
         if p.get("desiredCount") is not None and p["desiredCount"] < 0:
             raise invalid_parameter("desiredCount must be 0 or greater.")
         if p.get("capacityProviderStrategy"):

@@ -2,9 +2,9 @@
 
 The controller owns the tasks, the clock and the events; a strategy only decides.  It is asked
 `next_step` (which tasks to stop, how many to start, on which revision) and `is_complete` (has the
-PRIMARY deployment reached its goal).  Rolling is the one there is; blue/green, canary and linear
-would be modules beside `rolling.py`, registered in `STRATEGIES` under deploymentConfiguration's
-`strategy` name, with no change to the controller.
+PRIMARY deployment reached its goal).  Rolling (`rolling.py`) replaces tasks within the
+deployment's limits; BLUE_GREEN, CANARY and LINEAR (`traffic_shift.py`) scale a green revision up
+beside blue and leave the moving of traffic to `engine/shifter.py`.
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Protocol
 from ..records import Deployment, Service, Task
 from ..scheduler import Plan, TaskView
 from .rolling import RollingStrategy
+from .traffic_shift import TRAFFIC_STRATEGIES, TrafficShiftStrategy, is_traffic_run
 
 
 class DeploymentStrategy(Protocol):
@@ -28,13 +29,17 @@ class DeploymentStrategy(Protocol):
 
 
 ROLLING = RollingStrategy()
-STRATEGIES: dict[str, DeploymentStrategy] = {"ROLLING": ROLLING}
+TRAFFIC_SHIFT = TrafficShiftStrategy()
+STRATEGIES: dict[str, DeploymentStrategy] = {"ROLLING": ROLLING, **{name: TRAFFIC_SHIFT for name in TRAFFIC_STRATEGIES}}
 
 
 def strategy_for(deployment: Deployment) -> DeploymentStrategy:
-    # BLUE_GREEN, LINEAR and CANARY are accepted and, for now, carried out as rolling (README,
-    # "Known differences")
-    return STRATEGIES.get(deployment.config.get("strategy", "ROLLING"), ROLLING)
+    """A traffic-shifting deployment while its run lasts; rolling otherwise, which also carries out
+    a rollback to a revision whose tasks still run."""
+    if is_traffic_run(deployment):
+        return STRATEGIES[deployment.config["strategy"]]
+    return STRATEGIES["ROLLING"]
 
 
-__all__ = ["STRATEGIES", "DeploymentStrategy", "RollingStrategy", "strategy_for"]
+__all__ = ["STRATEGIES", "TRAFFIC_STRATEGIES", "DeploymentStrategy", "RollingStrategy", "TrafficShiftStrategy",
+           "strategy_for"]
