@@ -525,3 +525,59 @@ def test_the_aws_cli_reads_load_balancer_metrics_and_alarm_history(server):
     assert sum(p["Sum"] for p in stats["Datapoints"]) >= 600   # at least one cloud minute of 10 a second
     # none in the client's future (CloudWatch speaks CBOR, so the CLI prints epoch seconds)
     assert all(float(p["Timestamp"]) <= time.time() + 1 for p in stats["Datapoints"])
+
+
+def test_the_aws_cli_continues_a_paused_blue_green_deployment(server):
+    """BLUE_GREEN with a PAUSE hook on the real clock (speed 20): the AWS CLI finds the hook in
+    describe-service-deployments, sees production still on blue, and continues it to SUCCESSFUL."""
+    cluster, family = "aws-cli-bluegreen", "aws-cli-bluegreen-web"
+    subnets, _ = network(server)
+    elb, ecs, ec2 = server.client("elbv2"), server.client("ecs"), server.client("ec2")
+    vpc = ec2.describe_subnets(SubnetIds=subnets)["Subnets"][0]["VpcId"]
+    lb = elb.create_load_balancer(Name="cli-bluegreen", Subnets=subnets)["LoadBalancers"][0]["LoadBalancerArn"]
+    blue, green = (elb.create_target_group(Name=name, Protocol="HTTP", Port=80, VpcId=vpc, TargetType="ip")
+                   ["TargetGroups"][0]["TargetGroupArn"] for name in ("cli-blue", "cli-green"))
+    listener = elb.create_listener(LoadBalancerArn=lb, Protocol="HTTP", Port=80, DefaultActions=[
+        {"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "404"}}])["Listeners"][0]["ListenerArn"]
+    rule = elb.create_rule(ListenerArn=listener, Priority=1, Conditions=[{"Field": "path-pattern", "Values": ["/*"]}],
+                           Actions=[{"Type": "forward", "TargetGroupArn": blue}])["Rules"][0]["RuleArn"]
+    ecs.create_cluster(clusterName=cluster)
+    ecs.create_service(cluster=cluster, serviceName="web", taskDefinition=register(server, family), desiredCount=2,
+                       launchType="FARGATE", networkConfiguration=awsvpc(server), loadBalancers=[
+                           {"targetGroupArn": blue, "containerName": "web", "containerPort": 80, "advancedConfiguration": {
+                               "alternateTargetGroupArn": green, "productionListenerRule": rule,
+                               "roleArn": "arn:aws:iam::123456789012:role/ecs-lb"}}],
+                       deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1})
+
+    def latest() -> dict:
+        arn = aws_json(server, "ecs", "list-service-deployments", "--cluster", cluster, "--service", "web"
+                       )["serviceDeployments"][0]["serviceDeploymentArn"]
+        return aws_json(server, "ecs", "describe-service-deployments", "--service-deployment-arns", arn
+                        )["serviceDeployments"][0]
+
+    def wait_for(condition, seconds: float = 90) -> dict:
+        deadline = time.monotonic() + seconds
+        while True:
+            found = latest()
+            if condition(found) or time.monotonic() > deadline:
+                return found
+            time.sleep(1)
+
+    assert wait_for(lambda d: d["status"] == "SUCCESSFUL")["status"] == "SUCCESSFUL"
+    ecs.update_service(cluster=cluster, service="web", taskDefinition=register(server, family, "fargatelab/web:v2"),
+                       deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": 1, "lifecycleHooks": [
+                           {"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]}]})
+    paused = wait_for(lambda d: any(h["status"] == "AWAITING_ACTION" for h in d.get("lifecycleHookDetails", [])))
+    hook = paused["lifecycleHookDetails"][0]
+    assert hook["status"] == "AWAITING_ACTION" and paused["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT", paused
+    forward = aws_json(server, "elbv2", "describe-rules", "--rule-arns", rule)["Rules"][0]["Actions"][0]["ForwardConfig"]
+    assert {g["TargetGroupArn"]: g["Weight"] for g in forward["TargetGroups"]} == {blue: 999, green: 0}
+    assert paused["targetServiceRevision"]["requestedProductionTrafficWeight"] == 0.0
+    done = aws_json(server, "ecs", "continue-service-deployment", "--service-deployment-arn",
+                    paused["serviceDeploymentArn"], "--hook-id", hook["hookId"])
+    assert done["serviceDeploymentArn"] == paused["serviceDeploymentArn"]
+    final = wait_for(lambda d: d["status"] != "IN_PROGRESS")
+    assert final["status"] == "SUCCESSFUL" and final["lifecycleStage"] == "CLEAN_UP", final
+    assert final["lifecycleHookDetails"][0]["status"] == "SUCCEEDED"
+    forward = aws_json(server, "elbv2", "describe-rules", "--rule-arns", rule)["Rules"][0]["Actions"][0]["ForwardConfig"]
+    assert {g["TargetGroupArn"]: g["Weight"] for g in forward["TargetGroups"]} == {blue: 0, green: 999}
