@@ -51,6 +51,7 @@ class TrafficShifter:
             alternate = (lb.get("advancedConfiguration") or {}).get("alternateTargetGroupArn")
             dep.groups[group] = (alternate if live == group else group) if blue and alternate else live
         if blue:
+            blue.desired_count = blue.book.keep   # blue keeps serving, at full size, until CLEAN_UP
             self._write(service, dep, production=0.0, test=0.0)
 
     # -- the step machine ------------------------------------------------------
@@ -86,6 +87,10 @@ class TrafficShifter:
         elif point == "PRODUCTION_TRAFFIC_SHIFT":
             self._next_shift(service, dep, run)
             return   # the shift starts its own hooks
+        elif point == "CLEAN_UP" and run.blue_id:
+            blue = next((d for d in service.deployments if d.id == run.blue_id), None)
+            if blue is not None:
+                blue.desired_count, blue.updated_at = 0, now
         elif point == "BAKE_TIME":
             run.wait_until = now + 60.0 * float(dep.config.get("bakeTimeInMinutes") or 0 if run.blue_id else 0)
             self._wake(service, run.wait_until)

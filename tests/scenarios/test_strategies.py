@@ -125,6 +125,7 @@ def test_blue_green_moves_all_traffic_bakes_then_stops_blue(ecs, cloud, site):
             target = dep["targetServiceRevision"]
             assert target["requestedProductionTrafficWeight"] == 100.0
             assert dep["sourceServiceRevisions"][0]["requestedProductionTrafficWeight"] == 0.0
+            assert dep["sourceServiceRevisions"][0]["requestedTaskCount"] == target["requestedTaskCount"] == 3
     assert seen[-1][4] == {"2": 3}
     bake = [t for t, dep, *_ in seen if dep["lifecycleStage"] == "BAKE_TIME"]
     assert 100 <= bake[-1] - bake[0] + 10 <= 140            # bakeTimeInMinutes 2, sampled every 10 s
