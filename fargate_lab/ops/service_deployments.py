@@ -20,7 +20,7 @@ from .errors import OpsError
 from .plumbing import Client, Clock, Json, Pace, Session, Sleep, name_of
 from .project_common import POLL_SECONDS, OnUpdate, Say, _reporter, require_cluster
 from .service_reader import describe_service
-from .traffic_watch import TERMINAL, Now, TrafficReader, awaiting_hook, wall_now
+from .traffic_watch import TERMINAL, Now, TrafficReader, awaiting_hook, cloud_now
 from .watch import ServiceWatcher
 
 IN_PROGRESS = "IN_PROGRESS"
@@ -65,7 +65,7 @@ def deployment_in_progress(ecs: Client, cluster: str, service: str, verb: str) -
 def service_continue(session: Session, cluster: str, project: str, timeout_minutes: float = 5.0,
                      say: Say = print, on_update: OnUpdate | None = None, sleep: Sleep = time.sleep,
                      clock: Clock = time.monotonic, poll_seconds: float = POLL_SECONDS,
-                     now: Now = wall_now) -> DeploymentAction:
+                     now: Now = cloud_now) -> DeploymentAction:
     """The paused deployment goes on: ContinueServiceDeployment(action=CONTINUE) for the hook that waits."""
     ecs = session.client("ecs")
     deployment = deployment_in_progress(ecs, cluster, project, "continue")
@@ -88,7 +88,7 @@ def service_continue(session: Session, cluster: str, project: str, timeout_minut
 def service_rollback(session: Session, cluster: str, project: str, timeout_minutes: float = 5.0,
                      say: Say = print, on_update: OnUpdate | None = None, sleep: Sleep = time.sleep,
                      clock: Clock = time.monotonic, poll_seconds: float = POLL_SECONDS,
-                     now: Now = wall_now) -> DeploymentAction:
+                     now: Now = cloud_now) -> DeploymentAction:
     """Back to the last successful revision: ContinueServiceDeployment(action=ROLLBACK) when a hook waits,
     otherwise StopServiceDeployment(stopType=ROLLBACK)."""
     ecs = session.client("ecs")

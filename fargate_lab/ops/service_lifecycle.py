@@ -29,7 +29,7 @@ from .project_common import (POLL_SECONDS, PROJECT_TAG, OnUpdate, Say, _dry_run_
 from .service_options import CreateKeywords, ServiceOptions, UpKeywords, check_deployment_flags, merged
 from .task_definitions import Project, load_project, register_if_changed
 from .tasks import TaskRow, describe_tasks, list_task_arns, rows_for_tasks
-from .traffic_watch import Now, TrafficReader, verdict, wall_now
+from .traffic_watch import Now, TrafficReader, cloud_now, verdict
 from .watch import DeploymentSnapshot, ServiceWatcher, describe_service, short_task_definition
 
 if TYPE_CHECKING:   # only mypy reads it (typing.Unpack is 3.11+; typing_extensions is no dependency of ours)
@@ -76,7 +76,7 @@ def deployment_configuration(current: Json | None, max_percent: int | None, min_
 def service_up(session: Session, cluster: str, project: str | None, compose_files: Sequence[str],
                ecs_params: str | None = None, *, options: ServiceOptions | None = None, say: Say = print,
                on_update: OnUpdate | None = None, sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
-               poll_seconds: float = POLL_SECONDS, now: Now = wall_now,
+               poll_seconds: float = POLL_SECONDS, now: Now = cloud_now,
                **keywords: Unpack[UpKeywords]) -> DeployResult:
     """Create or update the project's service and wait for its deployment (see the module docstring).
 
@@ -146,7 +146,7 @@ def service_up(session: Session, cluster: str, project: str | None, compose_file
     return result
 
 
-def traffic_reader(session: Session, now: Now = wall_now) -> TrafficReader:
+def traffic_reader(session: Session, now: Now = cloud_now) -> TrafficReader:
     """What the deployment view reads of a traffic strategy (nothing more for a rolling service)."""
     return TrafficReader(session.client("ecs"), session.client("elbv2"), session.client("cloudwatch"), now)
 

@@ -26,9 +26,13 @@ This module is the front door; each concern lives in its own module, re-exported
 - project_common:    the polling pace, the project tag, the cluster check, ownership tags, the network
 - task_definitions:  compose files -> RegisterTaskDefinition, registered only when it differs
 - log_groups:        the awslogs groups a definition needs, created (tagged) when missing
-- load_balancers:    `--create-load-balancer`'s ALB, target group and listener, and deleting them
+- load_balancers:    `--create-load-balancer`'s ALB, target group and listener (with a traffic strategy also
+                     the alternate target group, listener rules, test listener and role), and deleting them
+- deployment_strategy: --deployment-strategy and its settings -> deploymentConfiguration
 - deploy_wait:       following a deployment to COMPLETED, and why it failed
 - service_lifecycle: `service up|create|start|stop|scale|ps|rm` and the deployment configuration
+- service_deployments: `service continue|rollback` on the deployment in progress
+- traffic_watch:     a traffic strategy's stage, split, bake, paused hook and ALB rates, for the live view
 - standalone_tasks:  `compose up|ps|down`
 """
 from __future__ import annotations
@@ -42,6 +46,7 @@ from .log_groups import awslogs_groups, create_log_groups, missing_log_groups
 from .log_groups import create_log_groups as create_log_groups_fn   # the name service_lifecycle gives it
 from .project_common import (POLL_SECONDS, PROJECT_TAG, OnUpdate, Say, network_configuration, require_cluster,
                              resource_tags)
+from .service_deployments import DeploymentAction, service_continue, service_rollback
 from .service_lifecycle import (DeployResult, check_deployment_flags, delete_cluster_load_balancers,
                                 deployment_configuration, service_create, service_ps, service_rm, service_scale,
                                 service_start, service_stop, service_up)
@@ -62,4 +67,5 @@ __all__ = [   # the names this module has always offered, wherever they live now
     "POLL_SECONDS", "PROJECT_TAG", "OnUpdate", "Say", "network_configuration", "require_cluster", "resource_tags",
     "check_deployment_flags", "create_log_groups_fn", "delete_cluster_load_balancers", "deployment_configuration",
     "TASK_GROUP_PREFIX", "COMPARED_KEYS", "RECENT_REVISIONS", "comparable_definition", "load_project",
+    "DeploymentAction", "service_continue", "service_rollback",
 ]

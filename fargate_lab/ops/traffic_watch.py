@@ -9,7 +9,8 @@ balancer's request and 5xx rates, and at the end the service deployment's verdic
 The view is plain data made from DescribeServiceDeployments' answer (`view_of`), so it can be tested
 from recorded answers. `now` must be the clock the cloud's timestamps are on: the wall clock on AWS
 and against `fargate-lab local serve` (it shows wall-clock times), `cloud.now` in process on the
-virtual clock (which runs ahead of the wall once it is advanced).
+virtual clock (which runs ahead of the wall once it is advanced). Without `now=`, `cloud_now()`: what
+`lend_now` was given, else the wall clock.
 """
 from __future__ import annotations
 
@@ -32,10 +33,26 @@ METRIC_PERIOD = 60            # seconds: ALB publishes one datapoint a minute
 METRIC_WINDOW = 5 * 60        # seconds looked back for the latest complete minute
 METRICS_EVERY = 30.0          # cloud seconds between two reads of the metrics (they change once a minute)
 CONTINUE_HINT = "run `fargate-lab compose service continue` or `fargate-lab compose service rollback`"
+CONTINUE_LINE = "  run `fargate-lab compose service continue` (or `... service rollback`)"
 
 
 def wall_now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
+
+
+_lent_now: Now | None = None
+
+
+def lend_now(now: Now | None) -> None:
+    """Make `cloud_now` call `now`: what an in-process local cloud would lend (as it lends its sleep to
+    plumbing), so that a notebook on the virtual clock reads metrics without passing now=cloud.now."""
+    global _lent_now
+    _lent_now = now
+
+
+def cloud_now() -> _dt.datetime:
+    """The lent clock, else the wall clock's (AWS, a `local serve` server)."""
+    return wall_now() if _lent_now is None else _lent_now()
 
 
 @dataclass(frozen=True)
@@ -191,8 +208,9 @@ def traffic_lines(view: TrafficView) -> list[str]:
         where = "before production traffic" if view.hook.before_production else f"at {view.stage or 'a hook'}"
         timeout = ""
         if view.hook.expires_at is not None:
-            timeout = f" (at {view.hook.expires_at.astimezone():%H:%M:%S} ECS does {view.hook.timeout_action or 'its timeout action'})"
-        lines.append(f"paused {where}: {CONTINUE_HINT}{timeout}")
+            action = view.hook.timeout_action or "its timeout action"
+            timeout = f" until {view.hook.expires_at.astimezone():%H:%M:%S}, then ECS does {action}"
+        lines += [f"paused {where}{timeout}:", CONTINUE_LINE]   # two short lines: the command fits a terminal
     if view.alb is not None:
         alb = view.alb
         lines.append(f"load balancer, minute from {alb.at.astimezone():%H:%M}: {alb.requests / METRIC_PERIOD:.1f} req/s, "
@@ -234,7 +252,7 @@ class TrafficReader:
     (no permission for CloudWatch, say) drops the rates for the rest of the watch, not the watch."""
 
     def __init__(self, ecs: Client, elbv2: Client | None = None, cloudwatch: Client | None = None,
-                 now: Now = wall_now) -> None:
+                 now: Now = cloud_now) -> None:
         self.ecs, self.elbv2, self.cloudwatch, self.now = ecs, elbv2, cloudwatch, now
         self._phase: tuple[Any, ...] | None = None
         self._phase_seen_at: _dt.datetime | None = None

@@ -82,9 +82,8 @@ def test_a_pause_before_production_traffic_says_what_to_run():
                                "expiresAt": expires, "timeoutAction": "ROLLBACK"}])
     lines = traffic_lines(view_of(paused))
     assert lines[1] == "production traffic: new 0%, old 100%; test traffic: new 100%"
-    assert lines[2] == ("paused before production traffic: run `fargate-lab compose service continue` or "
-                        f"`fargate-lab compose service rollback` (at {expires.astimezone():%H:%M:%S} ECS does "
-                        "ROLLBACK)")
+    assert lines[2:4] == [f"paused before production traffic until {expires.astimezone():%H:%M:%S}, then ECS does "
+                          "ROLLBACK:", "  run `fargate-lab compose service continue` (or `... service rollback`)"]
     running = {**paused, "lifecycleHookDetails": [{**paused["lifecycleHookDetails"][0], "status": "SUCCEEDED"}]}
     assert not any(line.startswith("paused") for line in traffic_lines(view_of(running)))
 
@@ -137,7 +136,8 @@ def test_the_live_view_keeps_every_line_within_the_terminal():
         console = Console(width=width, record=True, color_system=None)
         console.print(snapshot_renderable(snapshot(view), width=width))
         text = console.export_text()
-        assert "paused before production traffic" in text
+        assert "paused before production traffic:" in text
+        assert "run `fargate-lab compose service continue`" in text
         assert max(len(line) for line in text.splitlines()) <= width
 
 
@@ -163,3 +163,15 @@ def test_a_rolling_service_gets_no_traffic_view(cloud):
     assert reader.read({"deploymentConfiguration": {"strategy": "ROLLING"}}) is None
     assert reader.read({"deploymentConfiguration": {}}) is None
     assert reader.read(None) is None
+
+
+def test_a_lent_clock_is_the_default_now(cloud):
+    """What the in-process cloud may lend (as it lends its sleep): readers made without now= use it."""
+    from fargate_lab.ops import traffic_watch
+    cloud.advance(3600)
+    traffic_watch.lend_now(cloud.now)
+    try:
+        assert TrafficReader(boto3.client("ecs")).now() == cloud.now()
+    finally:
+        traffic_watch.lend_now(None)
+    assert abs((traffic_watch.cloud_now() - dt.datetime.now(dt.timezone.utc)).total_seconds()) < 60
