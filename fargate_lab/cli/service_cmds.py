@@ -94,12 +94,13 @@ def _service_options(*, up: bool) -> Callable[[Callable[..., None]], Callable[..
                                "instead.")(fn)
         fn = click.option("--create-load-balancer", is_flag=True,
                           help="Make an ALB, an ip target group (health check /) and a listener on the container "
-                               "port.")(fn)
+                               "port; with blue-green, canary or linear also the alternate target group, the "
+                               "listener rules, a test listener (8080) and ECS's infrastructure role.")(fn)
         fn = click.option("--container-port", type=click.IntRange(1, 65535),
                           help="Container port for the load balancer.")(fn)
         fn = click.option("--container-name", help="Container for the load balancer.")(fn)
         fn = click.option("--target-group-arn", help="Register the tasks in this (ip) target group.")(fn)
-        fn = click.option("--no-rollback", is_flag=True, help="Circuit breaker without rollback.")(fn)
+        fn = click.option("--no-rollback", is_flag=True, help="Circuit breaker (and --alarm) without rollback.")(fn)
         fn = click.option("--no-circuit-breaker", is_flag=True, help="No deployment circuit breaker.")(fn)
         return _strategy_options(_deployment_options(fn))
     return decorate

@@ -149,7 +149,7 @@ class _DeploymentWait:
         reasons = stopped_reasons(self.ecs, snap.cluster, snap.service, self.deployment_id)
         if reasons:
             text += f". Stopped tasks: {reasons_text(reasons)}"
-        if snap.traffic is not None and snap.traffic.finished:
+        if snap.traffic is not None:   # a traffic strategy: ECS's own word on it, finished or not yet
             text += f" ({verdict(snap.traffic)})"
         return text
 
