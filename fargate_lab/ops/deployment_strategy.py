@@ -107,9 +107,11 @@ def check_strategy_load_balancer(options: ServiceOptions, service: str, existing
     if existing is None and not options.create_load_balancer:
         raise OpsError(f"{flag} needs a load balancer: add --create-load-balancer (it makes the alternate target "
                        "group, the listener rules and the role ECS moves traffic with)")
-    if existing is not None and not any(lb.get("advancedConfiguration") for lb in existing.get("loadBalancers", [])):
+    if existing is not None and not any(lb.get("advancedConfiguration") for lb in existing.get("loadBalancers", [])) \
+            and not (options.create_load_balancer and existing.get("loadBalancers")):
         raise OpsError(f"service {service} was made without the alternate target group and listener rules {flag} "
-                       f"needs: `service rm`, then `service up {flag} --create-load-balancer`")
+                       f"needs: add --create-load-balancer to make them now (a service behind the load balancer "
+                       f"`service up --create-load-balancer` made), or `service rm` and start again")
 
 
 def pause_hook(options: ServiceOptions) -> Json:

@@ -109,6 +109,14 @@ def service_up(session: Session, cluster: str, project: str | None, compose_file
     lb = None
     if existing is None and lb_target is not None:
         lb = _service_load_balancer(session, cluster, spec.name, options, lb_target, owned, say)
+    elif existing is not None and lb_target is not None and _switches_to_traffic(existing, options):
+        # ROLLING -> a traffic strategy: the second target group, the rules and the role are made now and
+        # UpdateService gives the service its advancedConfiguration
+        lb = _service_load_balancer(session, cluster, spec.name, options, lb_target, owned, say)
+        if lb.target_group_arn != existing["loadBalancers"][0]["targetGroupArn"]:
+            raise OpsError(f"service {spec.name} is behind target group {existing['loadBalancers'][0]['targetGroupArn']}, "
+                           "not the one --create-load-balancer makes: give the service its advancedConfiguration "
+                           "yourself, or `service rm` and start again")
     elif existing is not None and lb_target is not None:
         say("Load balancer settings apply when a service is created; the existing service keeps its own "
             "(`service rm`, then `service up`, to change them).")
@@ -120,7 +128,7 @@ def service_up(session: Session, cluster: str, project: str | None, compose_file
         say(f"Created service {spec.name} with {service['desiredCount']} task(s) of {revision}")
         outcome_if_waited = "COMPLETED"
     else:
-        service, deployment_id, changed = _update_service(ecs, existing, td, network, options, say)
+        service, deployment_id, changed = _update_service(ecs, existing, td, network, options, say, lb)
         outcome_if_waited = "COMPLETED" if changed else "UNCHANGED"
 
     result = DeployResult(cluster=cluster, service=spec.name, service_arn=service["serviceArn"],
@@ -219,9 +227,18 @@ def _create_with_new_role(ecs: Client, request: Json, fresh_role: bool) -> Json:
     raise AssertionError("unreachable")
 
 
+def _switches_to_traffic(existing: Json, options: ServiceOptions) -> bool:
+    """`service up --deployment-strategy blue-green|canary|linear --create-load-balancer` on a load-balanced
+    service that has no advancedConfiguration yet."""
+    return bool(options.create_load_balancer and moves_traffic(options.deployment_strategy)
+                and existing.get("loadBalancers")
+                and not any(lb.get("advancedConfiguration") for lb in existing["loadBalancers"]))
+
+
 def _update_service(ecs: Client, existing: Json, td: Json, network: Json, options: ServiceOptions,
-                    say: Say) -> tuple[Json, str | None, bool]:
-    """UpdateService with only what differs; (service, deployment to follow, whether a deployment started)."""
+                    say: Say, lb: LoadBalancer | None = None) -> tuple[Json, str | None, bool]:
+    """UpdateService with only what differs; (service, deployment to follow, whether a deployment started).
+    `lb`: the load balancer's traffic parts, made for a switch to a traffic strategy."""
     desired = options.desired_count
     config = apply_strategy(deployment_configuration(existing.get("deploymentConfiguration"), options.max_percent,
                                                      options.min_healthy_percent, options.circuit_breaker,
@@ -240,8 +257,14 @@ def _update_service(ecs: Client, existing: Json, td: Json, network: Json, option
         request["deploymentConfiguration"] = config
     if not _same_network(existing.get("networkConfiguration"), network):
         request["networkConfiguration"] = network
+    advanced = lb.advanced_configuration() if lb is not None else None
+    if advanced is not None and lb is not None:
+        request["loadBalancers"] = [{"targetGroupArn": lb.target_group_arn, "containerName": lb.container_name,
+                                     "containerPort": lb.container_port, "advancedConfiguration": advanced}]
+        say(f"Service {existing['serviceName']} moves to {options.deployment_strategy}: ECS shifts traffic between "
+            f"its two target groups from now on")
     starts_deployment = bool({"taskDefinition", "forceNewDeployment", "deploymentConfiguration",
-                              "networkConfiguration"} & request.keys())
+                              "networkConfiguration", "loadBalancers"} & request.keys())
     if len(request) == 2:
         say(f"Service {existing['serviceName']} is up to date ({short_task_definition(td['taskDefinitionArn'])}, "
             f"{existing['desiredCount']} task(s)); nothing to deploy")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import boto3
 import pytest
 
 from fargate_lab.ops import deployment_strategy as strategies
@@ -255,8 +256,27 @@ def test_a_traffic_strategy_without_a_load_balancer_is_refused_before_anything_i
 def test_a_service_made_rolling_cannot_turn_to_a_traffic_strategy_without_its_parts(up, files, project):
     up(files("fargatelab/web:v1"), options=ServiceOptions(create_load_balancer=True, timeout_minutes=0))
     with pytest.raises(OpsError, match=rf"^service {project} was made without the alternate target group and "
-                                       r"listener rules --deployment-strategy canary needs: `service rm`, then"):
+                                       r"listener rules --deployment-strategy canary needs: add --create-load-balancer"):
         up(files("fargatelab/web:v2"), options=ServiceOptions(deployment_strategy="canary"))
+
+
+def test_create_load_balancer_turns_a_rolling_service_into_a_canary_one(up, files, project):
+    first = up(files("fargatelab/web:v1"), options=ServiceOptions(create_load_balancer=True))
+    assert first.outcome == "COMPLETED"
+    second = up(files("fargatelab/web:v2"), options=ServiceOptions(
+        deployment_strategy="canary", canary_percent=20.0, canary_bake_minutes=1, bake_minutes=0,
+        create_load_balancer=True, timeout_minutes=30))
+    assert second.outcome == "COMPLETED"
+    ecs, elbv2 = boto3.client("ecs"), boto3.client("elbv2")
+    service = ecs.describe_services(cluster="lab", services=[project])["services"][0]
+    advanced = service["loadBalancers"][0]["advancedConfiguration"]
+    assert service["deploymentConfiguration"]["strategy"] == "CANARY"
+    arn = ecs.list_service_deployments(cluster="lab", service=project)["serviceDeployments"][0]["serviceDeploymentArn"]
+    deployment = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+    assert deployment["status"] == "SUCCESSFUL" and deployment["lifecycleStage"] == "CLEAN_UP"
+    rule = elbv2.describe_rules(RuleArns=[advanced["productionListenerRule"]])["Rules"][0]["Actions"][0]
+    weights = {g["TargetGroupArn"]: g["Weight"] for g in rule["ForwardConfig"]["TargetGroups"]}
+    assert weights == {service["loadBalancers"][0]["targetGroupArn"]: 0, advanced["alternateTargetGroupArn"]: 999}
 
 
 def test_a_dry_run_prints_the_traffic_parts_and_makes_none(tmp_path):
