@@ -323,8 +323,18 @@ def _lend_sleep_to_ops() -> None:
     """The ops layer uses nothing but a boto3 session; its waits with no `sleep=` of their own (the
     network stack's) sleep with what is lent here: `sleep` below, cloud time while a cloud runs and
     the wall clock's once it stops, so it is lent once and never taken back."""
-    from ..ops import plumbing   # here, not at the top: the ops layer is not needed to run a cloud
+    from ..ops import plumbing, traffic_watch   # here, not at the top: the ops layer is not needed to run a cloud
     plumbing.lend_sleep(sleep)
+    traffic_watch.lend_now(client_now)   # CloudWatch windows on the clock the cloud's timestamps are on
+
+
+def client_now() -> _dt.datetime:
+    """The time a client of the local cloud reads timestamps against: the cloud's own under the virtual
+    clock, the wall clock's under the real one (and once no cloud runs)."""
+    cloud = _current
+    if cloud is not None and cloud.mode == "virtual":
+        return cloud.now()
+    return _dt.datetime.now(_dt.timezone.utc)
 
 
 def stop() -> None:
