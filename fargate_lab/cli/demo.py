@@ -24,6 +24,10 @@ DEMO_PROJECT = "my-application"
 DEMO_DEREGISTRATION_DELAY = 60   # seconds a replaced task's target drains (AWS default 300: too long to watch)
 DEMO_TIMEOUT_MINUTES = 30        # of the cloud's clock: a deploy of the demo takes a few
 NEXT_RELEASE = ServiceOptions(timeout_minutes=DEMO_TIMEOUT_MINUTES)   # `service up` with no flags
+DEMO_ALARM = "my-application-5xx"
+CANARY_RELEASE = ServiceOptions(deployment_strategy="canary", canary_percent=20.0, canary_bake_minutes=5, bake_minutes=2,
+                                alarm_names=(DEMO_ALARM,), create_load_balancer=True,
+                                deregistration_delay=DEMO_DEREGISTRATION_DELAY, timeout_minutes=DEMO_TIMEOUT_MINUTES)
 DEMO_COMPOSE = """\
 services:
   web:
@@ -56,7 +60,7 @@ task_definition:
 @click.option("--desired", type=click.IntRange(1, 10), default=4, show_default=True, help="Tasks in the service.")
 def demo(clock, speed, desired):
     """The talk's demo on an in-process local cloud: configure, up, deploy v1, roll to v2, a broken release
-    rolled back by the circuit breaker, then down."""
+    rolled back by the circuit breaker, a canary rolled back by its alarm, then down."""
     ok = run_demo(clock=clock, speed=speed, desired=desired)
     if not ok:
         raise OpsError("the demo did not go as expected (see above)")
@@ -113,9 +117,10 @@ class Demo:
                                                    timeout_minutes=DEMO_TIMEOUT_MINUTES))
         second = self.deploy("v2", "a new release: a rolling deployment, old targets drain")
         rolled_back = self.broken_release(serving=second.task_definition)
+        canary_caught = self.erroring_canary(serving=second.task_definition, target_group=first.target_group_arn)
         serving = self.show_tasks()
         self.tear_down()
-        return (first.outcome == second.outcome == "COMPLETED" and rolled_back
+        return (first.outcome == second.outcome == "COMPLETED" and rolled_back and canary_caught
                 and serving == {second.task_definition})
 
     def step(self, command: str, remark: str = "") -> None:
@@ -142,6 +147,35 @@ class Demo:
             if "rolled back to" in str(e):
                 self.console.print(f"[green]The circuit breaker rolled the service back; it keeps serving "
                                    f"{serving}.[/green]")
+                return True
+        return False
+
+    def erroring_canary(self, serving: str, target_group: str | None) -> bool:
+        """A canary of a release that fails one request in three: its alarm fires while it has 20 % of the
+        traffic and ECS puts all of it back; True if the failure says so."""
+        elbv2 = self.session.client("elbv2")
+        balancer = elbv2.describe_target_groups(TargetGroupArns=[target_group])["TargetGroups"][0]["LoadBalancerArns"][0]
+        dimension = balancer.split(":loadbalancer/")[1]
+        self.step(f"aws cloudwatch put-metric-alarm --alarm-name {DEMO_ALARM} --namespace AWS/ApplicationELB "
+                  f"--metric-name HTTPCode_Target_5XX_Count --dimensions Name=LoadBalancer,Value={dimension} "
+                  "--statistic Sum --period 60 --evaluation-periods 1 --threshold 10 "
+                  "--comparison-operator GreaterThanOrEqualToThreshold --treat-missing-data notBreaching",
+                  "more than 10 errors a minute is an incident")
+        self.session.client("cloudwatch").put_metric_alarm(
+            AlarmName=DEMO_ALARM, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
+            Dimensions=[{"Name": "LoadBalancer", "Value": dimension}], Statistic="Sum", Period=60,
+            EvaluationPeriods=1, Threshold=10, ComparisonOperator="GreaterThanOrEqualToThreshold",
+            TreatMissingData="notBreaching")
+        try:
+            self.deploy("v2-errors", "a canary: 20 % of the traffic first, to a release that fails 1 request in 3",
+                        flags=f"--deployment-strategy canary --canary-percent 20 --canary-bake-minutes 5 "
+                              f"--bake-minutes 2 --alarm {DEMO_ALARM} --create-load-balancer",
+                        options=CANARY_RELEASE)
+        except OpsError as e:
+            self.console.print(Text.assemble(("Error: ", "bold red"), str(e)))
+            if "ROLLBACK_SUCCESSFUL" in str(e) or "rolled back" in str(e):
+                self.console.print(f"[green]The alarm caught the canary while it had 20 % of the traffic; ECS moved "
+                                   f"all of it back to {serving}.[/green]")
                 return True
         return False
 
