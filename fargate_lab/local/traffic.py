@@ -53,6 +53,7 @@ class CloudTraffic:
         self.generator = LoadGenerator(seed)
         self.books: dict[str, MetricBook] = {}
         self.rates: dict[str, float] = {}          # load balancer ARN or name -> requests a second
+        self.port_rates: dict[tuple[str, int], float] = {}   # (load balancer ARN or name, listener port) -> the same
         self._generation = 0
         self._topology: dict[str, _RegionTopology] = {}
         self._last_alarm_minute = -1
@@ -72,15 +73,21 @@ class CloudTraffic:
         self._generation += 1
 
     def set_rate(self, load_balancer: str, requests_per_second: float, paths: Sequence[str] = ("/",),
-                 host: str | None = None) -> None:
+                 host: str | None = None, port: int | None = None) -> None:
         """Requests a second on each listener of a load balancer (its name or ARN); 0 stops its traffic.
         Requests cycle through `paths` and carry `host` (default: the load balancer's DNS name), so that
-        path and host rules get their share."""
+        path and host rules get their share.  With `port`, only the listener on that port (a blue/green
+        test listener nobody tests through, say) gets this rate; the others keep theirs."""
         if requests_per_second < 0:
             raise ValueError("requests_per_second: must be 0 or more")
         if not paths or any(not p.startswith("/") for p in paths):
             raise ValueError("paths: give one or more paths, each starting with /")
-        self.rates[load_balancer] = float(requests_per_second)
+        if port is not None and not (isinstance(port, int) and 1 <= port <= 65535):
+            raise ValueError(f"port: a listener port from 1 to 65535, not {port!r}")
+        if port is None:
+            self.rates[load_balancer] = float(requests_per_second)
+        else:
+            self.port_rates[(load_balancer, port)] = float(requests_per_second)
         self.requests[load_balancer] = (tuple(paths), host)
         self._generation += 1
 
@@ -142,8 +149,10 @@ class CloudTraffic:
                 paths, host = self.requests.get(arn, self.requests.get(name, (("/",), None)))
                 for listener in elbv2.describe_listeners(LoadBalancerArn=arn)["Listeners"]:
                     rules = elbv2.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"]
+                    port = listener.get("Port")
+                    own = self.port_rates.get((arn, port), self.port_rates.get((name, port), rate))
                     found.append((arn, Listener(load_balancer_dimension(arn), host or lb["DNSName"],
-                                                tuple(Rule.from_api(r) for r in rules), rate, paths)))
+                                                tuple(Rule.from_api(r) for r in rules), own, paths)))
         topology.generation, topology.listeners = self._generation, found
         return found
 

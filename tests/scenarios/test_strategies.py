@@ -356,3 +356,24 @@ def test_a_service_switches_between_rolling_and_blue_green(ecs, cloud, site):
     assert sum(d["TargetHealth"]["State"] in ("healthy", "initial") for d in healthy) == 2
     rolling = current_deployment(ecs)
     assert rolling["status"] == "SUCCESSFUL" and "lifecycleStage" not in rolling
+
+
+def test_the_test_listener_can_be_kept_quiet(ecs, cloud, site):
+    """Every listener gets the default 10 requests a second; `set_rate(..., port=)` changes one listener's."""
+    create(ecs, cloud, site)
+    dims = [{"Name": "LoadBalancer", "Value": site["lb"].split(":loadbalancer/")[1]}]
+
+    def per_minute(minutes):
+        cloud.advance(60 - cloud.now().second)
+        start = cloud.now()
+        cloud.advance(60 * minutes + 5)
+        points = site["cw"].get_metric_statistics(Namespace="AWS/ApplicationELB", MetricName="RequestCount",
+                                                  Dimensions=dims, StartTime=start, EndTime=cloud.now(), Period=60,
+                                                  Statistics=["Sum"])["Datapoints"]
+        return sorted({p["Sum"] for p in points})
+    assert per_minute(2) == [1200.0]                    # :80 and :8080, 600 a minute each
+    cloud.traffic.set_rate("shop", 0, port=8080)
+    per_minute(1)                                      # the minute it changed in
+    assert per_minute(2) == [600.0]
+    with pytest.raises(ValueError, match="port"):
+        cloud.traffic.set_rate("shop", 5, port=0)
