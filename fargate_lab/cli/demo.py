@@ -15,6 +15,7 @@ from rich.text import Text
 from .. import backend as backends
 from ..ops import config, services
 from ..ops.errors import OpsError
+from ..ops.load_balancers import TEST_LISTENER_PORT
 from ..ops.services import ServiceOptions
 from .group import cli
 from .output import _console, print_rows
@@ -161,6 +162,8 @@ class Demo:
                   "--statistic Sum --period 60 --evaluation-periods 1 --threshold 10 "
                   "--comparison-operator GreaterThanOrEqualToThreshold --treat-missing-data notBreaching",
                   "more than 10 errors a minute is an incident")
+        # nobody tests through the test listener here: its synthetic requests would reach green first
+        self.cloud.traffic.set_rate(balancer, 0, port=TEST_LISTENER_PORT)
         self.session.client("cloudwatch").put_metric_alarm(
             AlarmName=DEMO_ALARM, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
             Dimensions=[{"Name": "LoadBalancer", "Value": dimension}], Statistic="Sum", Period=60,
