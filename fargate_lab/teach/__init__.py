@@ -13,13 +13,13 @@ that draw: `mode`, `sampling`, `history`, `rollout` and `lesson` need neither.
 """
 from __future__ import annotations
 
-from .lesson import check, talk_folder
+from .lesson import check, service_here, talk_folder
 from .mode import Lab, resolve_mode, setup
 from .rollout import RolloutExplanation, RolloutStep, explain_rollout
 from .sampling import Recorder, Sample
 
 __all__ = ["DemoPanel", "Lab", "LivePlot", "Recorder", "RolloutExplanation", "RolloutStep", "Sample",
-           "check", "explain_rollout", "plots", "resolve_mode", "setup", "talk_folder"]
+           "check", "explain_rollout", "plots", "resolve_mode", "service_here", "setup", "talk_folder"]
 
 
 def __getattr__(name: str):

@@ -26,6 +26,23 @@ def check(answer: Any, is_right: Callable[[Any], Any], hint: str, well_done: str
     print(well_done if right else f"Not quite yet. Hint: {hint}")
 
 
+def service_here(ecs: Any, cluster: str, service: str) -> dict | None:
+    """The service as DescribeServices shows it, for a self-check; None (having said why and what to do)
+    when it is gone, e.g. deleted by a clean-up cell that Run All ran before the exercise."""
+    try:
+        found = ecs.describe_services(cluster=cluster, services=[service])["services"]
+    except Exception as error:  # noqa: BLE001 - a missing cluster or a stopped cloud: say so, never raise
+        found, why = [], f"{type(error).__name__}: {error}"
+    else:
+        why = "it was deleted"
+    if found and found[0].get("status") == "ACTIVE":
+        return found[0]
+    print(f"Service {service} is not here any more ({why}); a clean-up cell may have removed it. To get it back, "
+          "run the notebook again from the top with clean-up off (FARGATE_LAB_CLEAN_UP=0, or lab.clean_up = False "
+          "before its clean-up cell; off is the default on the local cloud), then try this exercise.")
+    return None
+
+
 def talk_folder() -> Path:
     """The talk's application (`examples/talk`), as a path relative to the working directory."""
     for candidate in TALK_CANDIDATES:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 MODE_ENV = "FARGATE_LAB_MODE"
 SPEED_ENV = "FARGATE_LAB_SPEED"
+CLEAN_UP_ENV = "FARGATE_LAB_CLEAN_UP"
 MODES = ("virtual", "real", "aws")
 DEFAULT_MODE = "virtual"
 DEFAULT_SPEED = 10.0
@@ -67,7 +68,23 @@ class Lab:
     speed: float = 1.0
     cloud: Cloud | None = None           # the local cloud in virtual/real mode
     region: str | None = None
+    # The notebooks' clean-up cells act only when this is true: by default on AWS (where they stop the
+    # bill), not on the local cloud (where "Run All, then the exercises" must find everything still there).
+    clean_up: bool | None = None
     _session: boto3.session.Session | None = field(default=None, repr=False)
+
+    @property
+    def cleans_up(self) -> bool:
+        return self.mode == "aws" if self.clean_up is None else bool(self.clean_up)
+
+    def cleanup(self, what: str, steps: Callable[[], object]) -> None:
+        """A notebook's clean-up cell: run `steps` when `cleans_up`, else say what was left and how to remove it."""
+        if not self.cleans_up:
+            print(f"Left in place: {what}. The local cloud costs nothing and the exercises above keep working. "
+                  "To remove it now: lab.clean_up = True, then run this cell again.")
+            return
+        steps()
+        print(f"Removed: {what}.")
 
     # -- clients -------------------------------------------------------------------
     @property
@@ -140,6 +157,26 @@ def setup(mode: str | None = None, speed: float | None = None, seed: int = 0, re
     (local modes only), for the notebooks that show them. A re-run cell replaces the previous local cloud
     (local.start stops the old one)."""
     chosen = resolve_mode(mode)
+    lab = _setup(chosen, speed, seed, region, timing, random_seed)
+    lab.clean_up = resolve_clean_up()
+    return lab
+
+
+def resolve_clean_up() -> bool | None:
+    """FARGATE_LAB_CLEAN_UP=1 / 0 turns the notebooks' clean-up cells on / off whatever the mode; unset,
+    they run on AWS only (Lab.cleans_up)."""
+    value = os.environ.get(CLEAN_UP_ENV, "").strip().lower()
+    if value in ("", "auto"):
+        return None
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{CLEAN_UP_ENV}={value!r}: use 1 (clean up), 0 (leave everything) or leave it unset")
+
+
+def _setup(chosen: str, speed: float | None, seed: int, region: str | None, timing: str,
+           random_seed: int | None) -> Lab:
     if chosen == "aws":
         return Lab(mode="aws", region=region)
     from .. import local  # imported here: AWS mode never loads moto

@@ -47,6 +47,7 @@ class DemoPanel:
         self.last_error: Exception | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fargate-lab-panel")
         self._last_future: Future | None = None
+        self.closed = False
         self._widget = None
         self._service_line = ""
         self._settings = self._current_settings()  # desired, minimum, maximum: the sliders' values
@@ -106,7 +107,14 @@ class DemoPanel:
 
     # -- running actions off the kernel's thread ----------------------------------------------
     def submit(self, action: Callable, *args) -> Future:
-        """Run `action(*args)` on the panel's worker thread; returns its Future at once."""
+        """Run `action(*args)` on the panel's worker thread; returns its Future at once.  A closed panel
+        runs nothing and says so in its status line (a click must never fail unseen)."""
+        if self.closed:
+            self._note(f"this panel is closed: {action.__name__.replace('_', ' ')} did nothing. Run the cell that "
+                       "makes the panel again (and the notebook from the top if its service was removed).")
+            done: Future = Future()
+            done.set_result(None)
+            return done
         self._note(f"{action.__name__.replace('_', ' ')} ...")
         future = self._worker.submit(self._guarded, action, *args)
         self._last_future = future
@@ -119,10 +127,30 @@ class DemoPanel:
         return self._last_future.result(timeout)
 
     def close(self) -> None:
+        """Stop taking actions: the buttons are disabled and the status line says the panel is closed."""
+        self.closed = True
         self._worker.shutdown(wait=False)
+        if self._widget is not None:
+            for control in [*self.buttons.values(), *self.sliders.values()]:
+                control.disabled = True
+        self._note("panel closed (run its cell again for a new one)")
+
+    def _service_gone(self) -> str | None:
+        """Why the service cannot be acted on (deleted, or never made), else None."""
+        found = self.ecs.describe_services(cluster=self.cluster, services=[self.service])["services"]
+        if found and found[0].get("status") == "ACTIVE":
+            return None
+        state = found[0].get("status", "gone") if found else "not found"
+        return (f"service {self.service} is {state}: a clean-up cell may have removed it. Run the notebook from "
+                "the top to make it again.")
 
     def _guarded(self, action: Callable, *args):
         try:
+            gone = self._service_gone()
+            if gone is not None:
+                self._note(f"{action.__name__.replace('_', ' ')}: nothing done, {gone}")
+                self.last_error = None
+                return None
             result = action(*args)
             self.last_error = None
             return result

@@ -41,3 +41,32 @@ def test_talk_folder_says_where_it_looked(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(FileNotFoundError, match="examples/talk"):
         talk_folder()
+
+
+def test_clean_up_runs_on_aws_by_default_and_locally_only_when_asked(capsys):
+    from fargate_lab.teach import Lab
+    ran = []
+    local = Lab(mode="virtual")
+    local.cleanup("service web", lambda: ran.append("local"))
+    assert ran == [] and capsys.readouterr().out.startswith("Left in place: service web. ")
+    local.clean_up = True
+    local.cleanup("service web", lambda: ran.append("asked"))
+    assert ran == ["asked"] and capsys.readouterr().out == "Removed: service web.\n"
+    Lab(mode="aws", region="us-east-1").cleanup("service web", lambda: ran.append("aws"))
+    assert ran == ["asked", "aws"]
+    off = Lab(mode="aws", region="us-east-1", clean_up=False)
+    off.cleanup("service web", lambda: ran.append("never"))
+    assert ran == ["asked", "aws"]
+
+
+def test_a_check_whose_service_is_gone_says_how_to_get_it_back(cloud, capsys):
+    import boto3
+
+    from fargate_lab.teach import service_here
+    ecs = boto3.client("ecs")
+    assert service_here(ecs, "nowhere", "web") is None
+    said = capsys.readouterr().out
+    assert said.startswith("Service web is not here any more (ClusterNotFoundException") and "from the top" in said
+    ecs.create_cluster(clusterName="c")
+    assert service_here(ecs, "c", "web") is None
+    assert "(it was deleted)" in capsys.readouterr().out

@@ -388,6 +388,33 @@ def test_panel_shows_errors_in_its_status_line(cloud):
     panel.close()
 
 
+def test_a_closed_panel_refuses_clicks_and_says_so(cloud):
+    talk = build_talk_service(desired=1)
+    panel = DemoPanel("talk", "web", new_version=talk["v2"], broken_version=talk["crash"], ecs=talk["ecs"])
+    panel.widget()
+    panel.close()
+    assert all(b.disabled for b in panel.buttons.values()) and all(s.disabled for s in panel.sliders.values())
+    assert panel.status.value == "panel closed (run its cell again for a new one)"
+    deployments = len(talk["ecs"].list_service_deployments(cluster="talk", service="web")["serviceDeployments"])
+    assert panel.submit(panel.deploy_new).result(5) is None
+    assert panel.status.value.startswith("this panel is closed: deploy new did nothing.")
+    assert len(talk["ecs"].list_service_deployments(cluster="talk", service="web")["serviceDeployments"]) == deployments
+
+
+def test_a_panel_whose_service_is_gone_says_so(cloud):
+    talk = build_talk_service(desired=1)
+    ecs = talk["ecs"]
+    panel = DemoPanel("talk", "web", new_version=talk["v2"], broken_version=talk["crash"], ecs=ecs)
+    panel.widget()
+    ecs.delete_service(cluster="talk", service="web", force=True)
+    panel.buttons["deploy_new"].click()
+    assert panel.wait() is None and panel.last_error is None
+    assert panel.status.value.startswith("deploy new: nothing done, service web is DRAINING") or \
+        panel.status.value.startswith("deploy new: nothing done, service web is INACTIVE"), panel.status.value
+    assert "Run the notebook from the top" in panel.status.value
+    panel.close()
+
+
 def test_panel_status_follows_a_live_plot(cloud):
     talk = build_talk_service(desired=2)
     recorder = Recorder(talk["ecs"], "talk", "web", elbv2=talk["elb"])
