@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -777,7 +778,8 @@ def _remove_stack(aws: _Clients, cluster: str, report: _Report, result: DownResu
         result.stack_name = name
         return   # CloudFormation would remove the network; listing each EC2 delete too would overstate the plan
     _delete_tagged_network(aws.ec2, cluster, report, result, problems)
-    if stack and not deleted:
+    leftovers = bool(stack) and not deleted
+    if leftovers:
         deleted = _retry_stack_delete(aws, name, problems)
     if deleted:
         for label, resource_id in in_stack:   # what CloudFormation removed (the rest was reported as we went)
@@ -785,7 +787,7 @@ def _remove_stack(aws: _Clients, cluster: str, report: _Report, result: DownResu
                 result.network.append(resource_id)
                 report.done(f"{label} deleted: {resource_id}")
         result.stack_name = name
-        report.done(f"Stack deleted: {name}")
+        report.done(f"Stack deleted: {name}" + (" (its leftovers removed directly)" if leftovers else ""))
 
 
 def _stack_network_resources(cfn: Client, name: str) -> list[tuple[str, str]]:
@@ -801,18 +803,22 @@ def _stack_network_resources(cfn: Client, name: str) -> list[tuple[str, str]]:
 
 
 def _delete_stack(aws: _Clients, name: str, report: _Report) -> bool:
-    """True if CloudFormation deleted everything; False if it left resources behind."""
+    """True if CloudFormation deleted everything; False if it left resources behind (`down` removes them itself,
+    an expected path, so it is told in neutral words: what is left and that it is removed directly)."""
     report.note(f"Deleting CloudFormation stack {name}...")
     try:
-        aws.cfn.delete_stack(StackName=name)
+        with warnings.catch_warnings():
+            # moto's serializer warns that DependencyViolation is not in CloudFormation's error shapes: not the user's news
+            warnings.filterwarnings("ignore", message=r".*does not match an error shape", category=UserWarning)
+            aws.cfn.delete_stack(StackName=name)
         if not aws.dry:
             aws.cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=_waiter_config(aws.cfn))
         return True
     except ClientError as e:   # moto: DependencyViolation, raised at once, with the stack already gone
-        reason = error_text(e)
+        why = "its VPC still had dependencies" if error_code(e) == "DependencyViolation" else error_text(e)
     except WaiterError:        # AWS: DELETE_FAILED (an ENI still in a subnet, say)
-        reason = _first_failure(aws.cfn, name)
-    report.note(f"CloudFormation could not delete everything ({reason}); deleting what is left directly.")
+        why = _first_failure(aws.cfn, name)
+    report.note(f"CloudFormation left part of the stack's network in place ({why}); removing the rest directly:")
     return False
 
 

@@ -6,6 +6,7 @@ with the config file in a temporary directory.
 from __future__ import annotations
 
 import json
+import warnings
 
 import boto3
 import pytest
@@ -453,6 +454,20 @@ def test_down_twice_is_safe(session, said):
     down(session, "demo", say=quiet)
     again = down(session, "demo", say=said)
     assert again.removed == [] and said[-1] == "Nothing of fargate-lab's to remove for cluster demo."
+
+
+def test_down_tells_the_leftover_path_in_neutral_words_and_keeps_mocks_warnings_off_the_terminal(session, said):
+    """The local cloud's CloudFormation leaves the VPC (DependencyViolation): an expected path, not a failure."""
+    up(session, "demo", say=quiet)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        down(session, "demo", say=said)
+    assert not [w for w in caught if "error shape" in str(w.message)], [str(w.message) for w in caught]
+    text = said.text()
+    assert "could not" not in text and "DependencyViolation" not in text, text
+    assert "removing the rest directly" in text
+    assert f"Stack deleted: {stack_name('demo')} (its leftovers removed directly)" in said
+    assert text.index("removing the rest directly") < text.index("VPC deleted") < text.index("Stack deleted")
 
 
 def test_up_after_down_works(session):
