@@ -6,7 +6,10 @@
 One row per container: Name is `<taskId>/<container>`; Ports is
 `publicIp:port->port/tcp` from the task's ENI (Fargate tasks have their own
 address; ecs-cli asked EC2 for the ENI's public IP the same way), else the
-private IP.  Only boto3 clients from the session given are used.
+private IP.  A stopped container's State carries its exit code as ecs-cli's did
+(`STOPPED ExitCode: 0`); Health is `-` when no container of the task definition
+has a health check (ECS says UNKNOWN then, which reads like a problem).  Only
+boto3 clients from the session given are used.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ class TaskRow:
     state: str             # the container's lastStatus
     ports: str             # 54.1.2.3:80->80/tcp, ...
     task_definition: str   # family:revision
-    health: str            # the task's healthStatus
+    health: str            # the task's healthStatus; "-" without a health check
     task_id: str = ""
     stopped_reason: str = ""
     exit_code: int | None = None
@@ -35,6 +38,14 @@ class TaskRow:
 
 
 HEADERS = ("Name", "State", "Ports", "TaskDefinition", "Health")
+NO_HEALTH_CHECK = "-"
+
+
+@dataclass(frozen=True)
+class _Definition:
+    """What a row needs of a task definition: each container's port mappings, and whether any has a health check."""
+    ports: dict[str, list[Json]]
+    health_checked: bool = True   # unknown (the definition is gone): show what ECS says
 
 
 def list_task_arns(ecs: Client, cluster: str, desired_status: str | None = None, **filters: Any) -> list[str]:
@@ -88,31 +99,43 @@ def public_ips(ec2: Client, tasks: list[Json]) -> dict[str, str]:
 
 def rows_for_tasks(ecs: Client, ec2: Client, cluster: str, tasks: list[Json]) -> list[TaskRow]:
     addresses = public_ips(ec2, [t for t in tasks if t.get("lastStatus") != "STOPPED"])
-    definitions: dict[str, dict[str, list[Json]]] = {}   # task definition ARN -> container -> port mappings
+    definitions: dict[str, _Definition] = {}   # task definition ARN -> what the rows need of it
     rows = []
     for task in tasks:
         arn = task["taskDefinitionArn"]
         if arn not in definitions:
-            definitions[arn] = _container_ports(ecs, arn)
+            definitions[arn] = _definition(ecs, arn)
+        definition = definitions[arn]
         eni, private_ip = eni_of(task)
         ip = addresses.get(eni or "", private_ip)
+        health = task.get("healthStatus", "UNKNOWN") if definition.health_checked else NO_HEALTH_CHECK
         for container in task.get("containers", []):
-            ports = definitions[arn].get(container["name"], [])
+            ports = definition.ports.get(container["name"], [])
             rows.append(TaskRow(
-                name=f"{task_id(task)}/{container['name']}", state=container.get("lastStatus", task["lastStatus"]),
+                name=f"{task_id(task)}/{container['name']}", state=container_state(container, task),
                 ports=_ports_text(ip, ports) if task.get("lastStatus") != "STOPPED" else "",
-                task_definition=name_of(arn), health=task.get("healthStatus", "UNKNOWN"),
+                task_definition=name_of(arn), health=health,
                 task_id=task_id(task), stopped_reason=task.get("stoppedReason", ""),
                 exit_code=container.get("exitCode")))
     return rows
 
 
-def _container_ports(ecs: Client, task_definition_arn: str) -> dict[str, list[Json]]:
+def container_state(container: Json, task: Json) -> str:
+    """The container's lastStatus; a stopped one with its exit code, as ecs-cli showed it: `STOPPED ExitCode: 0`."""
+    state = str(container.get("lastStatus", task["lastStatus"]))
+    if state == "STOPPED" and container.get("exitCode") is not None:
+        state += f" ExitCode: {container['exitCode']}"
+    return state
+
+
+def _definition(ecs: Client, task_definition_arn: str) -> _Definition:
     try:
         td = ecs.describe_task_definition(taskDefinition=task_definition_arn)["taskDefinition"]
     except ClientError:
-        return {}  # deleted since the task started: show no ports rather than fail
-    return {c["name"]: c.get("portMappings", []) for c in td.get("containerDefinitions", [])}
+        return _Definition({})  # deleted since the task started: show no ports rather than fail
+    containers = td.get("containerDefinitions", [])
+    return _Definition({c["name"]: c.get("portMappings", []) for c in containers},
+                       health_checked=any(c.get("healthCheck") for c in containers))
 
 
 def _ports_text(ip: str | None, mappings: list[Json]) -> str:

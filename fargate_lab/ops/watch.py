@@ -15,6 +15,7 @@ which the notebooks' sampler shares.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import re
 import sys
 import time
@@ -206,21 +207,52 @@ def deployments_table(snapshot: DeploymentSnapshot, width: int = 120) -> Table:
 
 
 TARGET_GROUP_ARN = re.compile(r"arn:aws[a-z-]*:elasticloadbalancing:[^ )]*:targetgroup/([^/ )]+)/[0-9a-f]+")
+LOAD_BALANCER_ARN = re.compile(r"arn:aws[a-z-]*:elasticloadbalancing:[^ )]*:loadbalancer/[a-z]+/([^/ )]+)/[0-9a-f]+")
+OTHER_ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[^ )]*[:/]([^:/ )]+)")
+LONG_IDS = (   # (what, how many characters of its tail stay): enough to tell them apart, to match the table's ids
+    (re.compile(r"(?<=ecs-svc/)(\d+)"), 6),                             # deployments and task sets
+    (re.compile(r"(?<=\(service-revision )(\d+)"), 6),
+    (re.compile(r"(?<=\(task )([0-9a-f]{32})"), 8),
+    (re.compile(r"(?<=\(container-instance )([0-9a-f]{32})"), 8),
+)
+ELLIPSIS = "…"
+TIMESTAMP_WIDTH = len("HH:MM:SS ")
 
 
-def short_event(message: str, service: str) -> str:
-    """What fits on a line: no "(service name) " prefix (the table says which), target groups by name."""
+def short_event(message: str, service: str, width: int | None = None) -> str:
+    """What fits on a line: no "(service name)" prefix (the table says which), target groups and load balancers by
+    name; given a `width` it does not fit, also other ARNs by name and long ids by their tail (`(task …c2094cac)`,
+    `ecs-svc/…964941`).  The view then cuts what is still too long with an ellipsis."""
     message = message.removeprefix(f"(service {service}) ")
-    return TARGET_GROUP_ARN.sub(r"\1", message)
+    message = message.replace(f"(service {service}, ", "(", 1)   # "(service app, taskSet ecs-svc/1) has begun ..."
+    message = LOAD_BALANCER_ARN.sub(r"\1", TARGET_GROUP_ARN.sub(r"\1", message))
+    if width is None or len(message) <= width:
+        return message
+    message = OTHER_ARN.sub(r"\1", message)
+    for pattern, keep in LONG_IDS:
+        message = pattern.sub(functools.partial(_tail, keep=keep), message)
+    return message
+
+
+def _tail(match: re.Match[str], keep: int) -> str:
+    text = match.group(1)
+    return text if len(text) <= keep + 1 else ELLIPSIS + text[-keep:]
+
+
+def elapsed_text(seconds: float) -> str:
+    """The view's timer, labelled: `elapsed 9s`, `elapsed 2m05s`."""
+    whole = int(round(seconds))
+    return f"elapsed {whole}s" if whole < 60 else f"elapsed {whole // 60}m{whole % 60:02d}s"
 
 
 def snapshot_renderable(snapshot: DeploymentSnapshot, events_shown: int = EVENTS_SHOWN, width: int = 120) -> Group:
     events = Text(no_wrap=True, overflow="ellipsis")
     for e in snapshot.events[-events_shown:]:
         style = "red" if _looks_bad(e.message) else "dim"
-        events.append(f"{e.at.astimezone():%H:%M:%S} {short_event(e.message, snapshot.service)}\n", style=style)
+        message = short_event(e.message, snapshot.service, width - TIMESTAMP_WIDTH)
+        events.append(f"{e.at.astimezone():%H:%M:%S} {message}\n", style=style)
     events.rstrip()
-    elapsed = Text(f"{snapshot.elapsed:.0f}s", style="dim")
+    elapsed = Text(elapsed_text(snapshot.elapsed), style="dim")
     parts = [deployments_table(snapshot, width)] + traffic_renderables(snapshot.traffic)
     parts += ([events] if snapshot.events else []) + [elapsed]
     return Group(*parts)

@@ -184,3 +184,68 @@ def test_cost_uses_the_dated_table_and_the_one_minute_minimum():
     assert estimate.prices.as_of == "2026-06"
     with pytest.raises(OpsError, match="no linux/arm64 Fargate prices for ap-northeast-1"):
         estimate_cost({"cpu": "256", "memory": "512"}, region="ap-northeast-1", platform="linux/arm64")
+
+
+def test_ps_shows_a_dash_without_a_health_check_and_stopped_containers_exit_codes(up, session, tmp_path, project):
+    """The talk's shape: an `app` container that copies the code and exits 0, beside one that keeps running."""
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  app:\n    image: fargatelab/app:v1\n"
+        "  web:\n    image: fargatelab/web:v1\n    ports: ['80:80']\n"
+        "    depends_on:\n      app:\n        condition: service_completed_successfully\n")
+    (tmp_path / "ecs-params.yml").write_text(PARAMS + "  services:\n    app:\n      essential: false\n")
+    up(([str(tmp_path / "docker-compose.yml")], str(tmp_path / "ecs-params.yml")))
+    rows = {row.name.split("/")[1]: row for row in services.service_ps(session, "lab", project, "RUNNING")}
+    assert rows["app"].state == "STOPPED ExitCode: 0" and rows["app"].exit_code == 0
+    assert rows["web"].state == "RUNNING"
+    assert {row.health for row in rows.values()} == {"-"}   # no container has a health check: not UNKNOWN
+
+
+def test_ps_shows_ecs_health_status_when_a_container_has_a_health_check(up, session, tmp_path, project):
+    (tmp_path / "docker-compose.yml").write_text(
+        "services:\n  web:\n    image: fargatelab/web:v1\n    ports: ['80:80']\n"
+        "    healthcheck:\n      test: ['CMD-SHELL', 'true']\n      interval: 5s\n")
+    (tmp_path / "ecs-params.yml").write_text(PARAMS)
+    up(([str(tmp_path / "docker-compose.yml")], str(tmp_path / "ecs-params.yml")))
+    rows = services.service_ps(session, "lab", project, "RUNNING")
+    assert rows and {row.health for row in rows} <= {"HEALTHY", "UNKNOWN", "UNHEALTHY"}
+
+
+def test_the_live_view_fits_a_100_column_terminal_and_labels_its_timer(up, files):
+    """A real deploy drawn by the live view at projector size: no line wraps, events keep their point."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    from fargate_lab.ops.watch import DeploymentView
+    screen = io.StringIO()
+    console = Console(file=screen, width=100, force_terminal=True, color_system=None, highlight=False)
+    with DeploymentView(console=console, live=True) as view:
+        up(files("fargatelab/web:v1"), options=services.ServiceOptions(desired_count=3), on_update=view.update,
+           say=view.say)
+    lines = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue()).replace("\r", "\n").splitlines()
+    assert max(map(len, lines)) <= 100, max(lines, key=len)
+    assert any(re.fullmatch(r"elapsed \d+(m\d\d)?s", line.strip()) for line in lines)
+    started = next(line for line in lines if "has started 3 tasks" in line)
+    assert "(service " not in started and "(task …" in started   # the service is in the title; ids by their tail
+
+
+def test_short_event_shortens_only_what_does_not_fit():
+    started = ("(service app) has started 4 tasks: (task 0a5d2f346baa9455e3e70682c2094cac) (task "
+               "1846d424c17c627923c6612f48268673) (task 8f4ff31e78de58575487ce1eaf19922a) (task "
+               "eb2083e6ce164dba0ff18e0242af9fc3).")
+    assert short_event(started, "app", 200) == started.removeprefix("(service app) ")
+    assert short_event(started, "app", 91) == ("has started 4 tasks: (task …c2094cac) (task …48268673) "
+                                               "(task …af19922a) (task …42af9fc3).")
+    draining = "(service app, taskSet ecs-svc/4553260803050964941) has begun draining connections on 1 tasks."
+    assert short_event(draining, "app") == "(taskSet ecs-svc/4553260803050964941) has begun draining connections on 1 tasks."
+    assert short_event(draining, "app", 60).startswith("(taskSet ecs-svc/…964941) has begun")
+    shifted = ("(service app) (deployment ecs-svc/6206477199920736928) shifted 20% of production traffic to "
+               "(service-revision 6206477199920736928).")
+    assert short_event(shifted, "app", 90) == ("(deployment ecs-svc/…736928) shifted 20% of production traffic to "
+                                               "(service-revision …736928).")
+
+
+def test_the_timer_is_labelled():
+    from fargate_lab.ops.watch import elapsed_text
+    assert (elapsed_text(9.4), elapsed_text(59.6), elapsed_text(125)) == ("elapsed 9s", "elapsed 1m00s", "elapsed 2m05s")
