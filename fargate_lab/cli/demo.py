@@ -18,7 +18,7 @@ from ..ops.errors import OpsError
 from ..ops.load_balancers import TEST_LISTENER_PORT
 from ..ops.services import ServiceOptions
 from .group import cli
-from .output import _console, print_rows
+from .output import _console, command_lines, print_rows
 
 DEMO_SPEED = 7.0
 DEMO_PROJECT = "my-application"
@@ -26,6 +26,12 @@ DEMO_DEREGISTRATION_DELAY = 60   # seconds a replaced task's target drains (AWS 
 DEMO_TIMEOUT_MINUTES = 30        # of the cloud's clock: a deploy of the demo takes a few
 NEXT_RELEASE = ServiceOptions(timeout_minutes=DEMO_TIMEOUT_MINUTES)   # `service up` with no flags
 DEMO_ALARM = "my-application-5xx"
+STRATEGIES = ("rolling", "canary")   # how the demo's v2 goes out
+V2_CANARY_FLAGS = "--deployment-strategy canary --canary-percent 20 --canary-bake-minutes 3 --bake-minutes 1 " \
+                  "--create-load-balancer"
+V2_CANARY = ServiceOptions(deployment_strategy="canary", canary_percent=20.0, canary_bake_minutes=3, bake_minutes=1,
+                           create_load_balancer=True, deregistration_delay=DEMO_DEREGISTRATION_DELAY,
+                           timeout_minutes=DEMO_TIMEOUT_MINUTES)
 CANARY_RELEASE = ServiceOptions(deployment_strategy="canary", canary_percent=20.0, canary_bake_minutes=5, bake_minutes=2,
                                 alarm_names=(DEMO_ALARM,), create_load_balancer=True,
                                 deregistration_delay=DEMO_DEREGISTRATION_DELAY, timeout_minutes=DEMO_TIMEOUT_MINUTES)
@@ -59,16 +65,19 @@ task_definition:
 @click.option("--speed", type=click.FloatRange(min=0, min_open=True), default=DEMO_SPEED, show_default=True,
               help="Real clock only: how many times faster than AWS.")
 @click.option("--desired", type=click.IntRange(1, 10), default=4, show_default=True, help="Tasks in the service.")
-def demo(clock, speed, desired):
+@click.option("--strategy", type=click.Choice(STRATEGIES), default="rolling", show_default=True,
+              help="How v2 goes out: rolling (the talk: new tasks, old targets drain), or canary (20 % of the traffic "
+                   "for 3 minutes, then all of it; the service stays canary for the releases after it).")
+def demo(clock, speed, desired, strategy):
     """The talk's demo on an in-process local cloud: configure, up, deploy v1, roll to v2, a broken release
     rolled back by the circuit breaker, a canary rolled back by its alarm, then down."""
-    ok = run_demo(clock=clock, speed=speed, desired=desired)
+    ok = run_demo(clock=clock, speed=speed, desired=desired, strategy=strategy)
     if not ok:
         raise OpsError("the demo did not go as expected (see above)")
 
 
 def run_demo(clock: str = "real", speed: float = DEMO_SPEED, desired: int = 4, region: str = "us-east-1",
-             console: Console | None = None) -> bool:
+             console: Console | None = None, strategy: str = "rolling") -> bool:
     """The demo in a throwaway config and an in-process cloud; True if every step went as expected."""
     from .. import local
     console = console or _console()
@@ -77,7 +86,7 @@ def run_demo(clock: str = "real", speed: float = DEMO_SPEED, desired: int = 4, r
     with tempfile.TemporaryDirectory(prefix="fargate-lab-demo-") as tmp, \
             _temporary_env(FARGATE_LAB_CONFIG=str(Path(tmp) / "config.yml"), AWS_PROFILE=None, **endpoints), \
             local.cloud(clock=clock, speed=speed) as cloud:
-        demo = Demo(console, cloud, Path(tmp), region, desired)
+        demo = Demo(console, cloud, Path(tmp), region, desired, strategy)
         ok = demo.run()
         cloud_minutes = (cloud.now() - demo.cloud_start).total_seconds() / 60
     console.print()
@@ -89,8 +98,11 @@ def run_demo(clock: str = "real", speed: float = DEMO_SPEED, desired: int = 4, r
 class Demo:
     """The talk's story, step by step, each step printed as the command a person would type."""
 
-    def __init__(self, console: Console, cloud, workdir: Path, region: str, desired: int):
+    def __init__(self, console: Console, cloud, workdir: Path, region: str, desired: int, strategy: str = "rolling"):
+        if strategy not in STRATEGIES:
+            raise OpsError(f"the demo's strategy is one of {', '.join(STRATEGIES)}, not {strategy!r}")
         self.console, self.cloud, self.region, self.desired = console, cloud, region, desired
+        self.strategy = strategy
         self.say = lambda message: console.print(message, markup=False, highlight=False)
         self.session = boto3.session.Session(region_name=region, **backends.LOCAL_CREDENTIALS)
         self.cloud_start = cloud.now()
@@ -116,7 +128,11 @@ class Demo:
                                                    create_log_groups=True,
                                                    deregistration_delay=DEMO_DEREGISTRATION_DELAY,
                                                    timeout_minutes=DEMO_TIMEOUT_MINUTES))
-        second = self.deploy("v2", "a new release: a rolling deployment, old targets drain")
+        if self.strategy == "canary":
+            second = self.deploy("v2", "a new release as a canary: 20 % of the traffic for 3 minutes, then all of it",
+                                 flags=V2_CANARY_FLAGS, options=V2_CANARY)
+        else:
+            second = self.deploy("v2", "a new release: a rolling deployment, old targets drain")
         rolled_back = self.broken_release(serving=second.task_definition)
         canary_caught = self.erroring_canary(serving=second.task_definition, target_group=first.target_group_arn)
         serving = self.show_tasks()
@@ -125,8 +141,17 @@ class Demo:
                 and serving == {second.task_definition})
 
     def step(self, command: str, remark: str = "") -> None:
+        """The command as typed; on a terminal too narrow for it and its remark, the remark goes on a line of its
+        own above it and the command is broken before its options (` \\`), so nothing wraps mid-word."""
         self.console.print()
-        self.console.print(f"[bold]$ {command}[/bold]" + (f"  [dim]# {remark}[/dim]" if remark else ""))
+        line = f"$ {command}" + (f"  # {remark}" if remark else "")
+        if not self.console.is_terminal or len(line) <= self.console.width:
+            self.console.print(Text.assemble((f"$ {command}", "bold"), (f"  # {remark}" if remark else "", "dim")))
+            return
+        if remark:
+            self.console.print(Text(f"# {remark}", style="dim"))
+        for part in command_lines(f"$ {command}", self.console.width):
+            self.console.print(Text(part, style="bold"))
 
     def deploy(self, tag: str, remark: str, flags: str = "",
                options: ServiceOptions = NEXT_RELEASE) -> services.DeployResult:

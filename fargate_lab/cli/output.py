@@ -19,9 +19,10 @@ def _is_terminal() -> bool:
 
 
 def _console() -> Console:
-    # Off a terminal rich would wrap at 80 columns; a wide, soft-wrapped console keeps lines whole for pipes and CI.
+    # On a terminal rich follows its width ($COLUMNS, else the terminal's), breaking long lines between words;
+    # off one it would wrap at 80 columns: a wide, soft-wrapped console keeps lines whole for pipes and CI.
     if _is_terminal():
-        return Console(highlight=False, soft_wrap=True)
+        return Console(highlight=False)
     return Console(highlight=False, soft_wrap=True, width=250, no_color=True)
 
 
@@ -38,6 +39,27 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def command_lines(command: str, width: int, indent: int = 4) -> list[str]:
+    """A shell command as a person would type it into a terminal `width` columns wide: one line if it fits, else
+    broken before its options with ` \\` continuations, each option beside its value (a line is longer than the
+    width only when one option and its value are)."""
+    if len(command) <= width:
+        return [command]
+    chunks: list[str] = []
+    for word in command.split():
+        if chunks and not word.startswith("-"):
+            chunks[-1] += " " + word
+        else:
+            chunks.append(word)
+    lines = [chunks[0]]
+    for chunk in chunks[1:]:
+        if len(lines[-1]) + 1 + len(chunk) + len(" \\") <= width:
+            lines[-1] += " " + chunk
+        else:
+            lines.append(" " * indent + chunk)
+    return [line + " \\" for line in lines[:-1]] + lines[-1:]
+
+
 def print_rows(rows: Sequence[tasks.TaskRow], console: Console | None = None) -> None:
     console = console or _console()
     if not rows:
@@ -47,9 +69,26 @@ def print_rows(rows: Sequence[tasks.TaskRow], console: Console | None = None) ->
     for header in tasks.HEADERS:
         # a narrow terminal folds the long columns rather than cutting task ids and addresses short
         table.add_column(header, overflow="fold", no_wrap=header in ("State", "Health"))
-    for row in rows:
-        table.add_row(*row.as_tuple())
+    for cells in _fitted(rows, console.width):
+        table.add_row(*cells)
     console.print(table)
+
+
+def _fitted(rows: Sequence[tasks.TaskRow], width: int) -> list[tuple[str, ...]]:
+    """The rows' cells; too wide for the terminal, a stopped container's exit code goes under its state, then the
+    container's name under its task id (kept whole: `logs --task-id` wants it), before anything is folded."""
+    cells: list[tuple[str, ...]] = [row.as_tuple() for row in rows]
+    for column, old, new in ((1, " ExitCode: ", "\nExitCode: "), (0, "/", "/\n")):
+        if _natural_width(cells) <= width:
+            break
+        cells = [row[:column] + (row[column].replace(old, new, 1),) + row[column + 1:] for row in cells]
+    return cells
+
+
+def _natural_width(cells: list[tuple[str, ...]]) -> int:
+    columns = list(zip(tasks.HEADERS, *cells))
+    widest = [max(len(line) for cell in column for line in cell.split("\n")) for column in columns]
+    return sum(widest) + 2 * (len(widest) - 1)
 
 
 # ====================================================================================== the live view

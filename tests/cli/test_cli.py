@@ -434,3 +434,55 @@ def test_help_is_one_command_away(cli):
     for command in ("configure", "up", "down", "compose", "ps", "logs", "scale", "cost", "local", "demo"):
         assert command in text
     assert "--deployment-max-percent" in cli("compose", "service", "up", "--help").stdout
+
+
+def test_the_canary_demo_fits_a_100_column_terminal(monkeypatch, tmp_path):
+    """`demo --strategy canary` drawn on a 100-column terminal: v2 goes out as a canary (20 %, then all), and no
+    line is wider than the screen: long commands are broken before their options, remarks get a line of their own."""
+    import io
+    import re
+
+    from rich.console import Console
+
+    from fargate_lab.cli.demo import run_demo
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    screen = io.StringIO()
+    console = Console(file=screen, width=100, force_terminal=True, color_system=None, highlight=False)
+    assert run_demo(clock="virtual", console=console, strategy="canary")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen.getvalue()).replace("\r", "\n")
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 100, max(lines, key=len)
+    assert any(line.startswith("# a new release as a canary: 20 % of the traffic") for line in lines)
+    v2 = text.index("a new release as a canary")
+    assert text.index("shifted 20% of production traffic", v2) < text.index("Deployment ecs-svc/", v2) \
+        < text.index("a broken release")
+    alarm = next(i for i, line in enumerate(lines) if line.startswith("$ aws cloudwatch put-metric-alarm"))
+    assert lines[alarm].endswith(" \\") and lines[alarm + 1].startswith("    --")
+    assert "could not" not in text and any(re.fullmatch(r"elapsed \d+(m\d\d)?s", line.strip()) for line in lines)
+
+
+def test_the_demo_strategy_is_rolling_or_canary(home):
+    done = subprocess.run([sys.executable, "-m", "fargate_lab.cli", "demo", "--strategy", "linear"], cwd=home,
+                          env=environment(home), capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "'rolling', 'canary'" in done.stderr, done.stderr
+
+
+def test_ps_fits_a_100_column_terminal_keeping_task_ids_whole():
+    """The talk's task at projector size: exit codes go under the state, then containers under the task id."""
+    import io
+
+    from rich.console import Console
+
+    from fargate_lab.cli.output import print_rows
+    from fargate_lab.ops.tasks import TaskRow
+    task = "0a5d2f346baa9455e3e70682c2094cac"
+    rows = [TaskRow(f"{task}/app", "STOPPED ExitCode: 0", "", "my-application:1", "-"),
+            TaskRow(f"{task}/nginx", "RUNNING", "127.221.194.97:80->80/tcp", "my-application:1", "-")]
+    for width, wrapped in ((160, False), (110, True), (100, True)):
+        screen = io.StringIO()
+        print_rows(rows, Console(file=screen, width=width))
+        lines = screen.getvalue().splitlines()
+        assert max(len(line.rstrip()) for line in lines) <= width
+        assert sum(task in line for line in lines) == 2, lines   # whole, never folded
+        exit_line = next(line for line in lines if "ExitCode: 0" in line)
+        assert ("STOPPED" not in exit_line) == wrapped and "127.221.194.97:80->80/tcp" in screen.getvalue()
