@@ -145,10 +145,12 @@ def apply_strategy(config: Json, options: ServiceOptions) -> Json:
                                                  options.linear_step_bake_minutes)
         if options.bake_minutes is not None:
             out["bakeTimeInMinutes"] = options.bake_minutes
+        had_hooks = bool(out.get("lifecycleHooks"))
         hooks = [hook for hook in out.pop("lifecycleHooks", []) if hook.get("targetType") != "PAUSE"]
         if options.pause_before_production_traffic:
             hooks.append(pause_hook(options))
-        if hooks:
+        if hooks or had_hooks:
+            # an empty list says "no hooks any more": UpdateService keeps members it is not sent
             out["lifecycleHooks"] = hooks
     if options.alarm_names:
         out["alarms"] = alarms(options.alarm_names, options.rollback)
