@@ -32,7 +32,8 @@
 # | `04_services` | keep N tasks running: self-healing, scaling, service events, a load balancer |
 # | `05_environments` | one image, many environments: variables, PHP's opcache switch, secrets |
 # | `06_rolling_deploy` | the talk's pipeline: build, test, push, deploy; live plots, the circuit breaker |
-# | `07_cleanup` | tear it all down, prove nothing is left, and see what it would have cost |
+# | `07_traffic_shifting` | blue/green, canary and linear: ECS moves the traffic, a pause, an alarm rollback |
+# | `08_cleanup` | tear it all down, prove nothing is left, and see what it would have cost |
 #
 # Each notebook stands alone: run it top to bottom in any order.
 
@@ -142,9 +143,11 @@ print("\n".join(estimate.lines()))
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # Fargate is rarely the whole bill. An Application Load Balancer costs about $0.02 per hour plus
 # capacity units, each public IPv4 address about $0.005 per hour, and logs and images are billed per GB
-# (CloudWatch Logs ingestion, ECR storage). Each notebook ends by removing what would keep billing
-# (services, load balancers, secrets, the ECR repository), and `07_cleanup` removes the cluster and its
-# network (or run `fargate-lab down --backend aws`).
+# (CloudWatch Logs ingestion, ECR storage). On AWS each notebook ends by removing what would keep billing
+# (services, load balancers, secrets, the ECR repository), and `08_cleanup` removes the cluster and its
+# network (or run `fargate-lab down --backend aws`). On the local cloud those clean-up cells leave everything
+# in place, so *Run All* and then the exercises always works (`FARGATE_LAB_CLEAN_UP=1` makes them clean up
+# here too, `=0` keeps things on AWS).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises

@@ -193,7 +193,7 @@ for kind in sorted({r["ResourceType"] for r in resources}):
 #   Charges start with tasks (02), load balancers (04) and public IPv4 addresses (one per task here).
 # - **IAM**: `ecs:CreateCluster`, `cloudformation:*Stack*`, the EC2 VPC calls, and
 #   `iam:CreateRole`/`iam:AttachRolePolicy` for the execution role (skipped when it exists).
-# - **Quotas**: five VPCs per region by default, so clean up clusters you no longer need (`07_cleanup`).
+# - **Quotas**: five VPCs per region by default, so clean up clusters you no longer need (`08_cleanup`).
 # - Already have a VPC? `ops.up(session, CLUSTER, vpc="vpc-...", subnets=["subnet-...", "subnet-..."])`
 #   uses yours and only adds the security group.
 

@@ -63,7 +63,7 @@ ecs, logs = lab.client("ecs"), lab.client("logs")
 # Fargate has no disk you could read logs from: the `awslogs` driver sends each container's output to
 # CloudWatch Logs, one stream per container, named `<prefix>/<container>/<task id>`. The execution role lets
 # ECS write there. The log group must exist when the task starts, so create it first (tagged, so that `down`
-# in 07 removes it).
+# in 08 removes it).
 
 # %% slideshow={"slide_type": "fragment"}
 try:

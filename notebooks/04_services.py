@@ -209,13 +209,13 @@ plots.timeline(recorder.samples, title="The service's day: start, a crash, scale
 #   hour plus capacity units whether or not traffic flows.
 # - **IAM**: `ecs:CreateService`/`UpdateService`/`DeleteService`, `elasticloadbalancing:*` for the load
 #   balancer, `iam:PassRole`. ECS uses its service-linked role to register targets (created automatically).
-# - The cleanup cell at the end deletes the service and its load balancer: run it on AWS.
+# - The clean-up cell at the end deletes the service and its load balancer: on AWS it runs by default.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Exercises
 
 # %% slideshow={"slide_type": "skip"}
-from fargate_lab.teach import check
+from fargate_lab.teach import check, service_here
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # **Exercise 1.** With plain boto3, scale the service to **4** tasks and wait until it is steady
@@ -226,11 +226,12 @@ from fargate_lab.teach import check
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-now = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]
-check(... if now["desiredCount"] == 3 else now,
-      lambda s: (s["desiredCount"], s["runningCount"], len(s["deployments"])) == (4, 4, 1),
-      f"desired is {now['desiredCount']} and {now['runningCount']} run: set desiredCount=4, then wait",
-      well_done="Well done: 4 running, one deployment. No new deployment was needed to scale.")
+now = service_here(ecs, CLUSTER, SERVICE)
+if now is not None:
+    check(... if now["desiredCount"] == 3 else now,
+          lambda s: (s["desiredCount"], s["runningCount"], len(s["deployments"])) == (4, 4, 1),
+          f"desired is {now['desiredCount']} and {now['runningCount']} run: set desiredCount=4, then wait",
+          well_done="Well done: 4 running, one deployment. No new deployment was needed to scale.")
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>
@@ -256,9 +257,10 @@ def started_in_events():
     events = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["events"]
     return sum(int(m.group(1)) for e in events for m in [re.search(r"has started (\d+) tasks", e["message"])] if m)
 
-check(started_total, lambda answer: answer == started_in_events(),
-      "re.search(r'has started (\\d+) tasks', event['message']) on every event, and add the numbers",
-      well_done="Well done: every start is in the events, with the task ids.")
+if service_here(ecs, CLUSTER, SERVICE) is not None:
+    check(started_total, lambda answer: answer == started_in_events(),
+          "re.search(r'has started (\\d+) tasks', event['message']) on every event, and add the numbers",
+          well_done="Well done: every start is in the events, with the task ids.")
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>
@@ -276,11 +278,14 @@ check(started_total, lambda answer: answer == started_in_events(),
 # ## Clean up
 #
 # Deleting a service needs its desired count at 0 first (or `force=True`); `service_rm` does that, waits for
-# the tasks to stop, and removes the load balancer it made. On AWS this stops the bill for tasks and the load
-# balancer; the cluster and network stay for the next notebook (07 removes them).
+# the tasks to stop, and removes the load balancer it made. On AWS this cell runs by default and stops the bill
+# for tasks and the load balancer; on the local cloud it leaves them, so that the exercises above still work
+# after *Run All* (`lab.clean_up = True` removes them). The cluster and network stay for the next notebook
+# (08 removes them).
 
 # %% slideshow={"slide_type": "skip"}
-_ = services.service_rm(lab.session, CLUSTER, SERVICE, timeout_minutes=15, **waits)
+lab.cleanup(f"service {SERVICE} and its load balancer",
+            lambda: services.service_rm(lab.session, CLUSTER, SERVICE, timeout_minutes=15, **waits))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Recap

@@ -308,12 +308,16 @@ check(secret_names, lambda answer: set(answer) == {"DB_PASSWORD", "STRIPE_API_KE
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ## Clean up
 #
-# Secrets cost money on AWS (per secret per month), so they go; the task definitions stay (they are free).
+# Secrets cost money on AWS (per secret per month), so on AWS this cell removes them by default; the task
+# definitions stay (they are free). On the local cloud it leaves them (`lab.clean_up = True` removes them).
 
 # %% slideshow={"slide_type": "skip"}
-secretsmanager.delete_secret(SecretId=db_password, ForceDeleteWithoutRecovery=True)
-ssm.delete_parameter(Name="/my-application/staging/stripe-key")
-_ = iam.delete_role_policy(RoleName=ops.EXECUTION_ROLE, PolicyName="read-my-application-staging-secrets")
+def clean_up():
+    secretsmanager.delete_secret(SecretId=db_password, ForceDeleteWithoutRecovery=True)
+    ssm.delete_parameter(Name="/my-application/staging/stripe-key")
+    iam.delete_role_policy(RoleName=ops.EXECUTION_ROLE, PolicyName="read-my-application-staging-secrets")
+
+lab.cleanup("the staging secrets and the policy that reads them", clean_up)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Recap

@@ -140,6 +140,12 @@ def deploy(wait=False, **flags):
     return result
 
 def pipeline(version, code, push_image=True, wait=False, **flags):
+    try:
+        ecr.describe_repositories(repositoryNames=[REPOSITORY])
+    except ecr.exceptions.RepositoryNotFoundException:   # a clean-up cell removed it: say so, not a traceback
+        print(f"The ECR repository {REPOSITORY} is gone (a clean-up cell removed it). Run the notebook again "
+              "from the top to make it, then the pipeline.")
+        return None
     release(version, code, push_image)
     return deploy(wait=wait, **flags)
 
@@ -374,7 +380,7 @@ plots.gantt(rollout, title="The v1 → v2 rollout, task by task")
 # ## Exercises
 
 # %% slideshow={"slide_type": "skip"}
-from fargate_lab.teach import check
+from fargate_lab.teach import check, service_here
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # **Exercise 1.** For 4 tasks, find percentages so a rollout **never runs more than 5 tasks** and **never
@@ -411,13 +417,14 @@ check(limits, fits, "at most 5 of 4 is 125 %; at least 3 of 4 is 75 %",
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-now = ecs.describe_services(cluster=CLUSTER, services=[PROJECT])["services"][0]
-serving = ecs.describe_task_definition(taskDefinition=now["taskDefinition"])["taskDefinition"]
-app_tag = next(c["image"] for c in serving["containerDefinitions"] if c["name"] == "app").rsplit(":", 1)[-1]
-check(... if app_tag == "v4" else now,
-      lambda s: app_tag == "v5" and s["deployments"][0]["rolloutState"] == "COMPLETED" and len(s["deployments"]) == 1,
-      f"the service serves {app_tag}; run the pipeline with 'v5' and wait=True",
-      well_done="Well done: v5 is live, rolled out under the breaker's watch.")
+now = service_here(ecs, CLUSTER, PROJECT)
+if now is not None:
+    serving = ecs.describe_task_definition(taskDefinition=now["taskDefinition"])["taskDefinition"]
+    app_tag = next(c["image"] for c in serving["containerDefinitions"] if c["name"] == "app").rsplit(":", 1)[-1]
+    check(... if app_tag == "v4" else now,
+          lambda s: app_tag == "v5" and s["deployments"][0]["rolloutState"] == "COMPLETED" and len(s["deployments"]) == 1,
+          f"the service serves {app_tag}; run the pipeline with 'v5' and wait=True",
+          well_done="Well done: v5 is live, rolled out under the breaker's watch.")
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>
@@ -431,13 +438,17 @@ check(... if app_tag == "v4" else now,
 # ## Clean up
 #
 # Deletes the service, its load balancer and the ECR repository (the cluster stays for the other notebooks;
-# `07_cleanup` removes it). On AWS, run this.
+# `08_cleanup` removes it). On AWS this cell runs by default; on the local cloud it leaves them, so that the
+# panel and the exercises still work after *Run All* (`lab.clean_up = True` removes them).
 
 # %% slideshow={"slide_type": "skip"}
-live.stop()
-panel.close()
-services.service_rm(lab.session, CLUSTER, PROJECT, timeout_minutes=30, **waits)
-_ = ecr.delete_repository(repositoryName=REPOSITORY, force=True)
+def clean_up():
+    live.stop()
+    panel.close()
+    services.service_rm(lab.session, CLUSTER, PROJECT, timeout_minutes=30, **waits)
+    ecr.delete_repository(repositoryName=REPOSITORY, force=True)
+
+lab.cleanup(f"service {PROJECT}, its load balancer and the ECR repository {REPOSITORY}", clean_up)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Recap
@@ -449,4 +460,4 @@ _ = ecr.delete_repository(repositoryName=REPOSITORY, force=True)
 # - The circuit breaker marks a failing deployment FAILED and, with rollback, returns to the last completed
 #   one. Without it ECS retries forever and the deployment never ends.
 #
-# Next: **`07_cleanup.ipynb`**.
+# Next: **`07_traffic_shifting.ipynb`**: ECS moves the load balancer's traffic itself.

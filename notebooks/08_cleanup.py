@@ -10,7 +10,7 @@
 # ---
 
 # %% [markdown] slideshow={"slide_type": "slide"}
-# # 07 · Cleanup: down, prove it, and count the cost
+# # 08 · Cleanup: down, prove it, and count the cost
 #
 # **Objectives**
 # - tear down what the course creates, in the right order, with `ops.down` (the talk's `ecs-cli down`),
@@ -51,7 +51,7 @@ services.service_up(lab.session, CLUSTER, SERVICE, [str(TALK / "docker-compose.y
                     say=lambda line: None, **waits)
 network = ops.network_for(lab.session, CLUSTER)
 job = ecs.register_task_definition(
-    family="lesson-07-web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
+    family="lesson-08-web", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="256", memory="512",
     containerDefinitions=[{"name": "web", "image": "fargatelab/web:v1", "portMappings": [{"containerPort": 80}]}],
 )["taskDefinition"]["taskDefinitionArn"]
 standalone = ecs.run_task(cluster=CLUSTER, taskDefinition=job, launchType="FARGATE", networkConfiguration={
@@ -174,7 +174,7 @@ except ops.OpsError as refusal:
 # ours, so stop it (or tag what you start: `run_task(..., tags=ops.tags.for_ecs(CLUSTER))`) and go again.
 
 # %% slideshow={"slide_type": "fragment"}
-ecs.stop_task(cluster=CLUSTER, task=standalone, reason="cleanup (lesson 07)")
+ecs.stop_task(cluster=CLUSTER, task=standalone, reason="cleanup (lesson 08)")
 ecs.get_waiter("tasks_stopped").wait(cluster=CLUSTER, tasks=[standalone])
 result = ops.down(lab.session, CLUSTER)
 
@@ -218,7 +218,7 @@ from fargate_lab.teach import check
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # **Exercise 1.** Leave nothing behind: deregister every ACTIVE revision of the families this notebook
-# registered (`my-application` and `lesson-07-web`) with `ecs.deregister_task_definition`. Put the number of
+# registered (`my-application` and `lesson-08-web`) with `ecs.deregister_task_definition`. Put the number of
 # revisions you deregistered in `deregistered`.
 
 # %% slideshow={"slide_type": "skip"}
@@ -228,7 +228,7 @@ deregistered = ...
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
 def none_active(answer):
-    left = [a for f in ("my-application", "lesson-07-web")
+    left = [a for f in ("my-application", "lesson-08-web")
             for a in ecs.list_task_definitions(familyPrefix=f, status="ACTIVE")["taskDefinitionArns"]]
     return answer >= 1 and not left
 
@@ -241,7 +241,7 @@ check(deregistered, none_active, "ecs.list_task_definitions(familyPrefix=..., st
 #
 # ```python
 # deregistered = 0
-# for family in ("my-application", "lesson-07-web"):
+# for family in ("my-application", "lesson-08-web"):
 #     for arn in ecs.list_task_definitions(familyPrefix=family, status="ACTIVE")["taskDefinitionArns"]:
 #         ecs.deregister_task_definition(taskDefinition=arn)
 #         deregistered += 1
