@@ -189,9 +189,9 @@ stage_mode = ...
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-check(stage_mode, lambda answer: str(answer).strip().lower() == "real",
-      "the mode that follows the wall clock, but faster than AWS (see the table above)",
-      well_done="Yes: FARGATE_LAB_MODE=real, and FARGATE_LAB_SPEED sets how much faster than AWS.")
+from fargate_lab.teach import exercises
+
+_ = exercises.stage_mode(stage_mode)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>

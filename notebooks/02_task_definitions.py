@@ -264,16 +264,9 @@ worker_size = ...
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-from fargate_lab.engine.fargate import VALID_SIZES
+from fargate_lab.teach import exercises
 
-def cheapest(answer):
-    cpu, memory = int(answer[0]), int(answer[1])
-    cost = lambda c, m: estimate_cost({"cpu": str(c), "memory": str(m)}).per_task_hour
-    best = min(((c, m) for c, ms in VALID_SIZES.items() for m in ms if m >= 3072), key=lambda s: cost(*s))
-    return memory in VALID_SIZES.get(cpu, ()) and (cpu, memory) == best
-
-check(worker_size, cheapest, "0.25 vCPU allows at most 2048 MiB; look at the next row of the table",
-      well_done="Well done: 0.5 vCPU is the smallest CPU that may have 3 GB.")
+_ = exercises.worker_size(worker_size)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>

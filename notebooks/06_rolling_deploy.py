@@ -393,12 +393,9 @@ limits = ...
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-def fits(answer):
-    explained = explain_rollout(4, *answer)
-    return not explained.deadlocked and explained.peak_tasks <= 5 and explained.lowest_healthy >= 3
+from fargate_lab.teach import exercises
 
-check(limits, fits, "at most 5 of 4 is 125 %; at least 3 of 4 is 75 %",
-      well_done="Well done: one task of headroom each way, so the rollout goes in small batches.")
+_ = exercises.rollout_limits(limits)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>

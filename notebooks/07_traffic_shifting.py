@@ -287,17 +287,9 @@ linear_minutes = ...
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-def linear_hint(answer):
-    if answer == 20:
-        return "there is no step bake after the last shift, which reaches 100 %"
-    if answer == 12:
-        return "after the last shift comes bakeTimeInMinutes too"
-    if answer == 15:
-        return "count the shifts: 20, 40, 60, 80, 100; a step bake sits between two shifts"
-    return "shifts at 20, 40, 60, 80 and 100 %, a step bake between shifts, then the bake time"
+from fargate_lab.teach import exercises
 
-check(linear_minutes, lambda m: m == 4 * 3 + 5, linear_hint(linear_minutes),
-      well_done="Well done: 4 step bakes of 3 minutes, then 5 minutes of bake time.")
+_ = exercises.linear_minutes(linear_minutes)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>

@@ -269,7 +269,8 @@ def bigger(answer):
     return abs(answer - expected) < 1e-6
 
 check(bigger_total, bigger, "the same hours per task, a different size: sum estimate_cost(...).total",
-      well_done="Well done: twice the vCPU and memory, twice the price: size tasks for what they use.")
+      well_done=f"Well done: {bigger_total / total if bigger_total is not ... and total else 0:.1f} times what "
+                "the session's own sizes cost: size tasks for what they use.")
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>

@@ -19,11 +19,12 @@ NOT_STANDALONE: set[tuple[str, int]] = set()
 
 def exercises(notebook: nbformat.NotebookNode) -> list[tuple[int, str, str]]:
     """(number, solution code, check cell source) of each exercise, in order: a check cell calls check(...)
-    and the markdown cell after it holds the solution."""
+    or an `exercises` grader, and the markdown cell after it holds the solution."""
     found = []
     cells = notebook.cells
     for i, cell in enumerate(cells[:-1]):
-        if cell.cell_type != "code" or "check(" not in cell.source or "def check" in cell.source:
+        graded = "check(" in cell.source or "exercises." in cell.source
+        if cell.cell_type != "code" or not graded or "def check" in cell.source:
             continue
         after = cells[i + 1]
         match = SOLUTION.search(after.source) if after.cell_type == "markdown" else None
