@@ -202,21 +202,28 @@ def per_minute(target_group_arn, metric, since):
     return {int(p["Timestamp"].timestamp() - since) // 60: p["Sum"] for p in points}
 
 lab.sleep(60)
-groups = {"old revision": advanced["alternateTargetGroupArn"], "canary": balancer["targetGroupArn"]}
-figure, axis = plt.subplots(figsize=(8, 3.2))
-for offset, (label, arn) in enumerate(groups.items()):
-    requests = per_minute(arn, "RequestCount", canary_started)
-    errors = per_minute(arn, "HTTPCode_Target_5XX_Count", canary_started)
-    minutes = sorted(requests)
-    axis.bar([m + 0.4 * offset for m in minutes], [requests[m] for m in minutes], width=0.4,
-             label=f"{label}: requests", color=["#0072B2", "#E69F00"][offset])
-    if errors:
-        axis.bar([m + 0.4 * offset for m in sorted(errors)], [errors[m] for m in sorted(errors)], width=0.4,
-                 label=f"{label}: 5xx", color="#D55E00", hatch="//")
-axis.set_xlabel("minutes since the canary release")
-axis.set_ylabel("requests per minute")
-axis.legend(fontsize=8, loc="upper right")
-axis.set_title("A canary caught by its alarm")
+since = canary_started // 60 * 60 + 60
+old = {k: v for k, v in per_minute(advanced["alternateTargetGroupArn"], "RequestCount", canary_started).items()}
+new = per_minute(balancer["targetGroupArn"], "RequestCount", canary_started)
+errors = per_minute(balancer["targetGroupArn"], "HTTPCode_Target_5XX_Count", canary_started)
+minutes = sorted(set(old) | set(new))
+rolled_back = (canary["rollback"]["startedAt"].timestamp() - since) / 60
+
+figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 4.6), sharex=True, height_ratios=(3, 2))
+top.bar([m - 0.2 for m in minutes], [old.get(m, 0) for m in minutes], width=0.4, color="#0072B2", label="old revision")
+top.bar([m + 0.2 for m in minutes], [new.get(m, 0) for m in minutes], width=0.4, color="#E69F00", label="canary")
+top.set_ylabel("requests / min")
+top.set_title("A canary caught by its alarm")
+bottom.bar([m + 0.2 for m in minutes], [errors.get(m, 0) for m in minutes], width=0.4, color="#D55E00",
+           label="canary 5xx")
+bottom.axhline(25, linestyle="--", color="black", linewidth=1, label="alarm threshold (25 a minute)")
+bottom.set_ylabel("5xx / min")
+bottom.set_xlabel("minutes since the canary release")
+for axis in (top, bottom):
+    axis.axvline(rolled_back, color="#CC79A7", linewidth=2, label="alarm: rollback starts")
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
+bottom.set_xticks(minutes)
+figure.tight_layout()
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
@@ -326,7 +333,7 @@ if last is not None:
 # release("v4", wait=False, deployment_strategy="blue-green", bake_minutes=2, pause_before_production_traffic=True)
 # lab.wait_until(lambda: any(h["status"] == "AWAITING_ACTION"
 #                            for h in latest_deployment().get("lifecycleHookDetails", [])), timeout=1800)
-# services.service_rollback(lab.session, CLUSTER, PROJECT, timeout_minutes=60, say=print, **waits)
+# _ = services.service_rollback(lab.session, CLUSTER, PROJECT, timeout_minutes=60, say=print, **waits)
 # ```
 # </details>
 
