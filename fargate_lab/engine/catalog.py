@@ -39,15 +39,21 @@ class ImageBehaviour:
     log_lines: tuple[str, ...] = ("server started",)
     exit_lines: tuple[str, ...] = ()
     serves: ResponseProfile = ResponseProfile()   # how it answers requests (traffic through a load balancer)
+    # paths a load balancer's health check gets 200 from; any other gets 404 (None: every path answers)
+    health_paths: tuple[str, ...] | None = None
 
     def with_changes(self, **changes: Any) -> ImageBehaviour:
         return replace(self, **changes)
+
+
+WEB_HEALTH_PATHS = ("/", "/health", "/index.html")   # what the demo web images answer with 200
 
 
 def _web(version: str, serves: ResponseProfile | None = None, **kw: Any) -> ImageBehaviour:
     lines = (f"fargate-lab web {version} starting",
              "nginx: [notice] start worker processes",
              f"listening on 0.0.0.0:80 (version {version})")
+    kw.setdefault("health_paths", WEB_HEALTH_PATHS)
     return ImageBehaviour(description=f"demo web app {version}: healthy", log_lines=lines,
                           serves=serves or ResponseProfile(version), **kw)
 

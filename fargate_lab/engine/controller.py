@@ -403,7 +403,8 @@ class ServiceController:
         if cause == "elb":
             assert target is not None   # the lifecycle reports an "elb" failure with its target
             self.service_event(service, f"(service {service.name}) (task {task.id}) (port {target.port}) is unhealthy in "
-                        f"(target-group {target.group_arn}) due to (reason Health checks failed with these codes: [500])")
+                        f"(target-group {target.group_arn}) due to (reason Health checks failed with these codes: "
+                        f"[{target.failure_code}])")
             reason = f"Task failed ELB health checks in (target-group {target.group_arn})"
         else:
             self.service_event(service, f"(service {service.name}) (task {task.id}) failed container health checks.")

@@ -226,7 +226,10 @@ class TaskLifecycle:
             task.targets.remove(target)
             task.version += 1
             return
-        healthy = all(c.behaviour.healthy for c in task.containers if c.name == target.container)
+        serving = [c.behaviour for c in task.containers if c.name == target.container]
+        healthy = all(b.healthy for b in serving)
+        if healthy and any(b.health_paths is not None and settings.health_path not in b.health_paths for b in serving):
+            healthy, target.failure_code = False, 404   # the check asks for a page the image does not have
         checks = self.rt.timing.target_checks_to_healthy if healthy else settings.unhealthy_threshold
         self._later(self.rt.ids.jitter(checks * settings.interval, 0.1),
                     lambda: self._target_health(task, target, healthy))

@@ -172,6 +172,7 @@ class Target:
     port: int
     container: str
     state: TargetState = TargetState.INITIAL
+    failure_code: int = 500   # the HTTP code its failing health checks got (404: a path the image does not serve)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ class TargetGroupSettings:
     unhealthy_threshold: int = 2
     deregistration_delay: int = 300
     target_type: str = "ip"
+    health_path: str = "/"
 
 
 class FunctionError(Exception):

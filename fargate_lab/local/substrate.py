@@ -133,7 +133,7 @@ class Boto3Substrate:
         return TargetGroupSettings(
             arn=arn, port=group.get("Port", 80), interval=group.get("HealthCheckIntervalSeconds", 30),
             healthy_threshold=group.get("HealthyThresholdCount", 5),
-            unhealthy_threshold=group.get("UnhealthyThresholdCount", 2),
+            unhealthy_threshold=group.get("UnhealthyThresholdCount", 2), health_path=group.get("HealthCheckPath") or "/",
             deregistration_delay=int(attrs.get("deregistration_delay.timeout_seconds", 300)),
             target_type=group.get("TargetType", "instance"))
 
@@ -335,6 +335,7 @@ class MotoSubstrate(Boto3Substrate):
             arn=arn, port=int(group.port or 80), interval=int(group.health_check_interval_seconds or 30),
             healthy_threshold=int(group.healthy_threshold_count or 5),
             unhealthy_threshold=int(group.unhealthy_threshold_count or 2),
+            health_path=str(getattr(group, "health_check_path", None) or "/"),
             deregistration_delay=int(group.attributes.get("deregistration_delay.timeout_seconds", 300)),
             target_type=group.target_type or "instance")
 

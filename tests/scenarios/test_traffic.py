@@ -297,3 +297,21 @@ def test_the_same_seed_gives_the_same_metrics():
     first = one_run()
     assert sum(first) > 0
     assert one_run() == first
+
+
+def test_a_health_check_path_the_image_does_not_serve_fails_with_404_until_fixed(ecs, cloud, site):
+    """The demo web images answer 200 on /, /health and /index.html; any other path is a 404, so every
+    target fails its checks and ECS replaces the tasks, until the path is fixed."""
+    elb = boto3.client("elbv2")
+    elb.modify_target_group(TargetGroupArn=site["tg"], HealthCheckPath="/healthz")
+    ecs.create_service(cluster="shop", serviceName="web", taskDefinition=web_definition(ecs), desiredCount=2,
+                       launchType="FARGATE", networkConfiguration=site["net"],
+                       loadBalancers=[{"targetGroupArn": site["tg"], "containerName": "web", "containerPort": 80}])
+    cloud.advance(300)
+    events = [e["message"] for e in ecs.describe_services(cluster="shop", services=["web"])["services"][0]["events"]]
+    assert any("Health checks failed with these codes: [404]" in m for m in events), events[:5]
+    assert any("is unhealthy in (target-group" in m for m in events)
+    elb.modify_target_group(TargetGroupArn=site["tg"], HealthCheckPath="/health")
+    assert cloud.run_until(lambda: sum(d["TargetHealth"]["State"] == "healthy" for d in elb.describe_target_health(
+        TargetGroupArn=site["tg"])["TargetHealthDescriptions"]) == 2, timeout=900)
+    ecs.get_waiter("services_stable").wait(cluster="shop", services=["web"])
