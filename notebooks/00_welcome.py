@@ -34,6 +34,7 @@
 # | `06_rolling_deploy` | the talk's pipeline: build, test, push, deploy; live plots, the circuit breaker |
 # | `07_traffic_shifting` | blue/green, canary and linear: ECS moves the traffic, a pause, an alarm rollback |
 # | `08_cleanup` | tear it all down, prove nothing is left, and see what it would have cost |
+# | `09_challenges` | three broken deployments to fix (health check path, a 100/100 deadlock, logs without a role) |
 #
 # Each notebook stands alone: run it top to bottom in any order.
 

@@ -3,6 +3,7 @@ against botocore's output shape (enums and ECS vocabularies included)."""
 from __future__ import annotations
 
 import os
+import tempfile
 
 import boto3
 import pytest
@@ -10,6 +11,9 @@ import pytest
 # Every local cloud started by the tests checks each ECS response against botocore's
 # output shape; a response that does not fit comes back as an error and fails the test.
 os.environ["FARGATE_LAB_STRICT"] = "1"
+# Exercise and challenge passes made by tests (and the kernels they start) go to a file of their own.
+os.environ.setdefault("FARGATE_LAB_PROGRESS", os.path.join(tempfile.mkdtemp(prefix="fargate-lab-progress-"),
+                                                           "progress.json"))
 
 from fargate_lab import local
 

@@ -20,8 +20,8 @@ from .rollout import explain_rollout
 Diagnosis = Callable[[Any], "str | None"]   # None: right; else what is still wrong
 
 
-def grade(answer: Any, diagnose: Diagnosis, first_hint: str, well_done: str) -> bool:
-    """`...` means not tried yet (the first hint); otherwise the diagnosis, or well done."""
+def grade(answer: Any, diagnose: Diagnosis, first_hint: str, well_done: str, key: str = "") -> bool:
+    """`...` means not tried yet (the first hint); otherwise the diagnosis, or well done (noted in `progress`)."""
     if answer is ...:
         print(f"Not tried yet. Hint: {first_hint}")
         return False
@@ -30,6 +30,9 @@ def grade(answer: Any, diagnose: Diagnosis, first_hint: str, well_done: str) -> 
     except Exception as error:  # noqa: BLE001 - a learner's answer may fail in any way; say how, never raise
         problem = f"{first_hint} (checking it raised {type(error).__name__}: {error})"
     print(well_done if problem is None else f"Not quite yet. {problem}")
+    if problem is None and key:
+        from . import progress
+        progress.record("exercise", key)
     return problem is None
 
 
@@ -46,7 +49,7 @@ def stage_mode(answer: Any) -> bool:
             return "on AWS a rollout takes several minutes of wall time, not about one. Which mode is faster than AWS?"
         return f"{value!r} is not a mode: the table above lists virtual, real and aws"
     return grade(answer, diagnose, "the mode that follows the wall clock, but faster than AWS (see the table above)",
-                 "Yes: FARGATE_LAB_MODE=real, and FARGATE_LAB_SPEED sets how much faster than AWS.")
+                 "Yes: FARGATE_LAB_MODE=real, and FARGATE_LAB_SPEED sets how much faster than AWS.", key="00 stage_mode")
 
 
 # -- 02 · the cheapest Fargate size for 3 GB ------------------------------------------------------------
@@ -76,7 +79,7 @@ def worker_size(answer: Any) -> bool:
                     f"still has 3 GB costs less")
         return None
     return grade(answer, diagnose, "0.25 vCPU allows at most 2048 MiB; look at the next row of the table",
-                 "Well done: 0.5 vCPU is the smallest CPU that may have 3 GB.")
+                 "Well done: 0.5 vCPU is the smallest CPU that may have 3 GB.", key="02 worker_size")
 
 
 # -- 05 · secrets or environment ------------------------------------------------------------------------
@@ -101,7 +104,7 @@ def secret_names(answer: Any) -> bool:
             return f"{missing} more of the six would hurt if it showed up in the console or in a screenshot"
         return None
     return grade(answer, diagnose, "a secret is something that would hurt if it showed up in the console or in a "
-                 "screenshot", "Well done: a host name is configuration, a password is a secret.")
+                 "screenshot", "Well done: a host name is configuration, a password is a secret.", key="05 secret_names")
 
 
 # -- 06 · minimum healthy and maximum percent for 4 tasks -------------------------------------------------
@@ -124,7 +127,7 @@ def rollout_limits(answer: Any, desired: int = 4, most: int = 5, fewest: int = 3
         return None
     return grade(answer, diagnose, f"at most {most} of {desired} is {most * 100 // desired} %; at least {fewest} of "
                  f"{desired} is {fewest * 100 // desired} %",
-                 "Well done: one task of headroom each way, so the rollout goes in small batches.")
+                 "Well done: one task of headroom each way, so the rollout goes in small batches.", key="06 rollout_limits")
 
 
 # -- 07 · how long a linear deployment takes --------------------------------------------------------------
@@ -144,4 +147,8 @@ def linear_minutes(answer: Any, step_percent: int = 20, step_bake: int = 3, bake
         return (f"shifts at {', '.join(str(step_percent * k) for k in range(1, shifts + 1))} %, a step bake "
                 "between shifts, then the bake time")
     return grade(answer, diagnose, "count the shifts first, then the bakes between them",
-                 f"Well done: {shifts - 1} step bakes of {step_bake} minutes, then {bake} minutes of bake time.")
+                 f"Well done: {shifts - 1} step bakes of {step_bake} minutes, then {bake} minutes of bake time.", key="07 linear_minutes")
+
+
+GRADERS = {"00 stage_mode": stage_mode, "02 worker_size": worker_size, "05 secret_names": secret_names,
+           "06 rollout_limits": rollout_limits, "07 linear_minutes": linear_minutes}
