@@ -192,7 +192,7 @@ except AssertionError as failure:
 
 # %% slideshow={"slide_type": "fragment"}
 recorder = Recorder.for_session(lab.session, CLUSTER, PROJECT)
-live = LivePlot(recorder, sleep=lab.sleep, title="my-application")
+live = LivePlot(recorder, sleep=lab.sleep, title="my-application", window=900)   # the last 15 minutes
 display(live.widget())
 # Workaround (ipympl 0.10): frames drawn before the browser has shown the canvas, as in Run All, would
 # leave it a broken snapshot. Without one, the browser asks for a fresh frame as soon as it is ready.

@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable
 from typing import Any
 
+from .narration import Narrator
 from .sampling import Sample, short_task_definition
 
 KILL_REASON = "Stopped from the fargate-lab demo panel"
@@ -44,6 +45,7 @@ class DemoPanel:
         self.new_version, self.broken_version = new_version, broken_version
         self.circuit_breaker = circuit_breaker
         self.last_message = "ready"
+        self.narrator = Narrator()
         self.last_error: Exception | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fargate-lab-panel")
         self._last_future: Future | None = None
@@ -102,7 +104,11 @@ class DemoPanel:
                           f"pending, {count} deployment{'s' * (count != 1)}")
 
     def show_sample(self, sample: Sample) -> None:
-        """A LivePlot listener: the status line follows the plot with no extra API calls."""
+        """A LivePlot listener: the status line follows the plot with no extra API calls, and says what
+        happened (a rollout completed, a deployment FAILED, a rollback) until the next thing does."""
+        sentence = self.narrator.update(sample)
+        if sentence:
+            self.last_message = sentence
         self._show(f"{self.service}: {sample.summary()}")
 
     # -- running actions off the kernel's thread ----------------------------------------------

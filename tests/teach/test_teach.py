@@ -427,6 +427,24 @@ def test_panel_status_follows_a_live_plot(cloud):
     panel.close()
 
 
+def test_the_panel_status_line_says_what_happened_and_keeps_saying_it(cloud):
+    talk = build_talk_service(desired=2)
+    recorder = Recorder(talk["ecs"], "talk", "web", elbv2=talk["elb"])
+    live = LivePlot(recorder, sleep=cloud.sleep, output="image")
+    panel = DemoPanel("talk", "web", new_version=talk["v2"], broken_version=talk["crash"], ecs=talk["ecs"])
+    panel.widget(live)
+    live.update()
+    panel.deploy_broken()
+    seen = []
+    live.listeners.append(lambda sample: seen.append(panel.status.value.split("  |  ")[-1]))
+    live.run(1800, step=5, until=lambda sample: sample.settled)
+    assert any(s.endswith("→ FAILED → rolling back to web:1") for s in seen), sorted(set(seen))
+    assert panel.status.value.endswith("  |  rolled back: web:1 serves again"), panel.status.value
+    live.run(60, step=5)                                 # nothing new: the outcome stays on screen
+    assert panel.status.value.endswith("  |  rolled back: web:1 serves again")
+    panel.close()
+
+
 # -- the mode switch ----------------------------------------------------------------------------
 
 def test_mode_comes_from_the_argument_then_the_environment(monkeypatch):
