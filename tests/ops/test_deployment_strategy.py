@@ -303,7 +303,7 @@ def test_the_options_are_still_frozen_and_replaceable():
     assert hash(options) == hash(dataclasses.replace(options))
 
 
-def test_a_pause_is_dropped_when_the_next_release_does_not_ask_for_one(up, files, project):
+def test_a_pause_is_dropped_when_the_next_release_does_not_ask_for_one(up, files, project, session):
     up(files("fargatelab/web:v1"), options=ServiceOptions(create_load_balancer=True, deployment_strategy="blue-green",
                                                            bake_minutes=0))
     ecs = boto3.client("ecs")
@@ -311,7 +311,7 @@ def test_a_pause_is_dropped_when_the_next_release_does_not_ask_for_one(up, files
                                                            pause_before_production_traffic=True, timeout_minutes=0))
     config = ecs.describe_services(cluster="lab", services=[project])["services"][0]["deploymentConfiguration"]
     assert [h["targetType"] for h in config["lifecycleHooks"]] == ["PAUSE"]
-    services.service_rollback(boto3.session.Session(), "lab", project, timeout_minutes=0, say=lambda _: None)
+    services.service_rollback(session, "lab", project, timeout_minutes=0, say=lambda _: None)
     up(files("fargatelab/web:v3"), options=ServiceOptions(deployment_strategy="rolling", timeout_minutes=0))
     config = ecs.describe_services(cluster="lab", services=[project])["services"][0]["deploymentConfiguration"]
     assert config["strategy"] == "ROLLING" and not config.get("lifecycleHooks")

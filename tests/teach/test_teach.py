@@ -482,7 +482,8 @@ def test_real_lab_runs_speed_times_faster():
     with setup("real", speed=50) as lab:
         start, wall = lab.now(), time.monotonic()
         lab.sleep(25)  # 0.5 s of wall time
-        assert 0.4 <= time.monotonic() - wall < 2.0
+        # at least the 0.5 s it should take; well under the 25 s it would at speed 1 (a loaded machine is slow)
+        assert 0.4 <= time.monotonic() - wall < 10.0
         assert lab.now() - start >= 25
         assert str(lab) == "fargate-lab: local cloud, real clock 50x faster than AWS"
 
