@@ -135,22 +135,23 @@ def draw_timeline(tasks_ax, targets_ax, samples: list[Sample], title: str, show_
     tasks_ax.set_ylim(0, tallest * 1.4 + 1 if marks else tallest + 1.5)
     tasks_ax.set_title(title, loc="left", fontsize=title_size, fontweight="bold")
     tasks_ax.grid(axis="y", alpha=0.3)
-    for ax in filter(None, (tasks_ax, targets_ax)):
-        _draw_milestones(ax, marks, samples[0].at, label=ax is tasks_ax)
-    handles = {"tasks": _layer_handles(layers, infos, colours) + tasks_ax.get_legend_handles_labels()[0]
-               + _milestone_handles(marks), "targets": []}
-    if targets_ax is not None:
-        handles["targets"] = _target_areas(targets_ax, samples)
-    if legends:
-        place_legends(tasks_ax, targets_ax, handles, font_size)
     bottom = targets_ax or tasks_ax
-    bottom.set_xlabel("seconds since recording started (cloud time)")
     right = max(x[-1], 1.0)
     left = min([0.0] + [m.at - samples[0].at for m in marks])
     if window:
         left = max(left, right - window)
     right = max(right, left + 1)
     bottom.set_xlim(left, right + 0.02 * (right - left))  # room for a milestone label at the very end
+    for ax in filter(None, (tasks_ax, targets_ax)):
+        _draw_milestones(ax, [m for m in marks if m.at - samples[0].at >= left], samples[0].at,
+                         label=ax is tasks_ax, font_size=8)
+    handles = {"tasks": _layer_handles(layers, infos, colours) + tasks_ax.get_legend_handles_labels()[0]
+               + _milestone_handles(marks), "targets": []}
+    if targets_ax is not None:
+        handles["targets"] = _target_areas(targets_ax, samples)
+    if legends:
+        place_legends(tasks_ax, targets_ax, handles, font_size)
+    bottom.set_xlabel("seconds since recording started (cloud time)")
     return handles
 
 
@@ -221,21 +222,26 @@ def _target_areas(ax, samples: list[Sample]) -> list:
     return list(areas)
 
 
-def _draw_milestones(ax, marks: list[Milestone], t0: float, label: bool) -> None:
+def _draw_milestones(ax, marks: list[Milestone], t0: float, label: bool, font_size: float = 8) -> None:
+    """A line per milestone and, on the tasks' axes, its name standing up beside it.  Names closer
+    than a line of text (in points, at the axes' current width and x limits) move right, one line
+    height further each, so that none is printed over another."""
     top = ax.get_ylim()[1]
-    span = max((m.at for m in marks), default=t0) - t0 or 1.0
-    previous, offset = None, 3
+    left, right = ax.get_xlim()
+    points_per_second = ax.bbox.width * 72 / ax.figure.dpi / max(right - left, 1e-9)
+    line = font_size * 1.35                          # a rotated label's width, in points
+    taken = -1e9                                     # where (in points from the left) the last label ends
     for m in marks:
         colour, style, _ = MILESTONE_STYLE[m.kind]
         x = m.at - t0
         ax.axvline(x, color=colour, ls=style, lw=1.4)
         if not label:
             continue
-        # Marks a moment apart (failed + rolling back) get their labels side by side, not on top.
-        offset = offset + 10 if previous is not None and x - previous < span * 0.02 else 3
-        previous = x
+        at = (x - left) * points_per_second + 2      # the label's left edge, in points
+        offset = 2 + max(0.0, taken - at)
+        taken = at + offset - 2 + line
         ax.annotate(m.kind, (x, top), xytext=(offset, -3), textcoords="offset points", rotation=90,
-                    va="top", ha="left", fontsize=8, color=colour)
+                    va="top", ha="left", fontsize=font_size, color=colour)
 
 
 def _milestone_handles(marks: list[Milestone]) -> list[Line2D]:

@@ -1,18 +1,24 @@
-"""fargate_lab.teach.narration: the status line's sentences, from samples of a real rollout and a breaker rollback."""
+"""fargate_lab.teach.narration and the timeline's milestone names: what a presenter reads on screen."""
 from __future__ import annotations
+
+import pytest
 
 from fargate_lab.teach import Lab, Recorder
 from fargate_lab.teach.narration import Narrator
 from tests.conftest import network, web_definition
 
 
-def test_a_release_then_a_broken_one_rolled_back_by_the_breaker(cloud, ecs, subnets):
-    lab = Lab(mode="virtual", cloud=cloud)
+def talk_service(cloud, ecs, subnets):
+    """Service web of cluster talk, 3 tasks of web:1 with the circuit breaker; a lab and a recorder on it."""
     ecs.create_cluster(clusterName="talk")
     ecs.create_service(cluster="talk", serviceName="web", taskDefinition=web_definition(ecs), desiredCount=3,
                        launchType="FARGATE", networkConfiguration=network(subnets),
                        deploymentConfiguration={"deploymentCircuitBreaker": {"enable": True, "rollback": True}})
-    recorder = Recorder.for_session(cloud.session(), "talk", "web")
+    return Lab(mode="virtual", cloud=cloud), Recorder.for_session(cloud.session(), "talk", "web")
+
+
+def test_a_release_then_a_broken_one_rolled_back_by_the_breaker(cloud, ecs, subnets):
+    lab, recorder = talk_service(cloud, ecs, subnets)
     narrator, said = Narrator(), []
 
     def watch(seconds):
@@ -30,3 +36,57 @@ def test_a_release_then_a_broken_one_rolled_back_by_the_breaker(cloud, ecs, subn
                         said[4], "rolled back: web:2 serves again"], said
     assert said[4].startswith("web:3: ") and said[4].endswith(" tasks failed to start → FAILED → rolling back to web:2")
     assert narrator.last == "rolled back: web:2 serves again"
+
+
+def test_milestone_labels_never_overlap_even_a_moment_apart(cloud, ecs, subnets):
+    """failed and rolling back come a second apart: their names stand side by side, in a full recording
+    and in a live plot's short window alike."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from fargate_lab.teach import plots
+    lab, recorder = talk_service(cloud, ecs, subnets)
+    recorder.record(600, step=5, sleep=lab.sleep, until=lambda s: s.settled)
+    for image in ("fargatelab/web:v2", "fargatelab/web:crash", "fargatelab/web:v3"):
+        ecs.update_service(cluster="talk", service="web", taskDefinition=web_definition(ecs, image))
+        recorder.record(1800, step=5, sleep=lab.sleep, until=lambda s: s.settled)
+    from matplotlib.figure import Figure
+
+    from fargate_lab.teach.live import FIGURE_SIZE, IMAGE_DPI
+    for window in (None, 900):                       # the live plot's figure and layout
+        figure = Figure(figsize=FIGURE_SIZE, dpi=IMAGE_DPI)
+        figure.subplots_adjust(left=0.06, right=0.70, top=0.93, bottom=0.1, hspace=0.12)
+        ax = figure.subplots(1, 1)
+        plots.draw_timeline(ax, None, recorder.samples, "t", window=window, font_size=8)
+        figure.canvas.draw()
+        boxes = [t.get_window_extent() for t in ax.texts]
+        assert len(boxes) >= 4, [t.get_text() for t in ax.texts]
+        for i, a in enumerate(boxes):
+            for b in boxes[i + 1:]:
+                assert not a.overlaps(b), (window, [t.get_text() for t in ax.texts])
+
+
+@pytest.mark.parametrize("moments", [(0, 3, 50), (400, 410, 420, 430, 470), (0, 1, 2, 3, 4, 5), (100, 145, 150)])
+def test_milestone_names_a_few_seconds_apart_stand_side_by_side(moments):
+    """Whatever the spacing (a second apart, or just under and just over a label's width), no name is
+    printed over another: checked on the drawn text's boxes."""
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from fargate_lab.teach import plots
+    from fargate_lab.teach.history import Milestone
+    from fargate_lab.teach.live import FIGURE_SIZE, IMAGE_DPI
+    figure = Figure(figsize=FIGURE_SIZE, dpi=IMAGE_DPI)
+    figure.subplots_adjust(left=0.06, right=0.70, top=0.93, bottom=0.1)
+    ax = figure.subplots(1, 1)
+    ax.set_xlim(0, 2000)
+    ax.set_ylim(0, 10)
+    kinds = ("started", "completed", "failed", "rollback", "deadlock")
+    plots._draw_milestones(ax, [Milestone(at, kinds[i % 5], "", "") for i, at in enumerate(moments)], 0.0,
+                           label=True, font_size=8)
+    figure.canvas.draw()
+    boxes = [t.get_window_extent() for t in ax.texts]
+    assert len(boxes) == len(moments)
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            assert not a.overlaps(b), moments
