@@ -279,6 +279,20 @@ def test_create_load_balancer_turns_a_rolling_service_into_a_canary_one(up, file
     assert weights == {service["loadBalancers"][0]["targetGroupArn"]: 0, advanced["alternateTargetGroupArn"]: 999}
 
 
+def test_a_pause_is_dropped_when_the_next_release_does_not_ask_for_one(up, files, project, session):
+    up(files("fargatelab/web:v1"), options=ServiceOptions(create_load_balancer=True, deployment_strategy="blue-green",
+                                                           bake_minutes=0))
+    ecs = boto3.client("ecs")
+    up(files("fargatelab/web:v2"), options=ServiceOptions(deployment_strategy="blue-green", bake_minutes=0,
+                                                           pause_before_production_traffic=True, timeout_minutes=0))
+    config = ecs.describe_services(cluster="lab", services=[project])["services"][0]["deploymentConfiguration"]
+    assert [h["targetType"] for h in config["lifecycleHooks"]] == ["PAUSE"]
+    services.service_rollback(session, "lab", project, timeout_minutes=0, say=lambda _: None)
+    up(files("fargatelab/web:v3"), options=ServiceOptions(deployment_strategy="rolling", timeout_minutes=0))
+    config = ecs.describe_services(cluster="lab", services=[project])["services"][0]["deploymentConfiguration"]
+    assert config["strategy"] == "ROLLING" and not config.get("lifecycleHooks")
+
+
 def test_a_dry_run_prints_the_traffic_parts_and_makes_none(tmp_path):
     from fargate_lab.ops import dryrun
 
@@ -302,16 +316,3 @@ def test_the_options_are_still_frozen_and_replaceable():
         dataclasses.replace(options, canary_percent=200)
     assert hash(options) == hash(dataclasses.replace(options))
 
-
-def test_a_pause_is_dropped_when_the_next_release_does_not_ask_for_one(up, files, project, session):
-    up(files("fargatelab/web:v1"), options=ServiceOptions(create_load_balancer=True, deployment_strategy="blue-green",
-                                                           bake_minutes=0))
-    ecs = boto3.client("ecs")
-    up(files("fargatelab/web:v2"), options=ServiceOptions(deployment_strategy="blue-green", bake_minutes=0,
-                                                           pause_before_production_traffic=True, timeout_minutes=0))
-    config = ecs.describe_services(cluster="lab", services=[project])["services"][0]["deploymentConfiguration"]
-    assert [h["targetType"] for h in config["lifecycleHooks"]] == ["PAUSE"]
-    services.service_rollback(session, "lab", project, timeout_minutes=0, say=lambda _: None)
-    up(files("fargatelab/web:v3"), options=ServiceOptions(deployment_strategy="rolling", timeout_minutes=0))
-    config = ecs.describe_services(cluster="lab", services=[project])["services"][0]["deploymentConfiguration"]
-    assert config["strategy"] == "ROLLING" and not config.get("lifecycleHooks")
