@@ -87,6 +87,12 @@ class ServiceDeploymentApi(ResourceApi):
         dep = self.deployments.get(f"ecs-svc/{parts[2]}")
         return (service, dep) if dep and dep in service.history else None
 
+    def _existing_deployment(self, region: str, arn: str) -> tuple[Service, Deployment]:
+        found = self._find_by_deployment_arn(region, arn)
+        if not found:
+            raise EcsError("ServiceDeploymentNotFoundException", f"The service deployment {arn} does not exist.")
+        return found
+
     def op_DescribeServiceDeployments(self, region: str, p: Json) -> Json:
         out, failures = [], []
         for arn in p["serviceDeploymentArns"]:
@@ -98,11 +104,7 @@ class ServiceDeploymentApi(ResourceApi):
         return {"serviceDeployments": out, "failures": failures}
 
     def op_StopServiceDeployment(self, region: str, p: Json) -> Json:
-        found = self._find_by_deployment_arn(region, p["serviceDeploymentArn"])
-        if not found:
-            raise EcsError("ServiceDeploymentNotFoundException",
-                           f"The service deployment {p['serviceDeploymentArn']} does not exist.")
-        service, dep = found
+        service, dep = self._existing_deployment(region, p["serviceDeploymentArn"])
         stop_type = p.get("stopType", "ROLLBACK")
         if stop_type != "ROLLBACK":
             raise invalid_parameter(f"stopType {stop_type} is not supported for this deployment; use ROLLBACK.")
@@ -116,11 +118,7 @@ class ServiceDeploymentApi(ResourceApi):
         return {"serviceDeploymentArn": service.deployment_arn(dep.id)}
 
     def op_ContinueServiceDeployment(self, region: str, p: Json) -> Json:
-        found = self._find_by_deployment_arn(region, p["serviceDeploymentArn"])
-        if not found:
-            raise EcsError("ServiceDeploymentNotFoundException",
-                           f"The service deployment {p['serviceDeploymentArn']} does not exist.")
-        service, dep = found
+        service, dep = self._existing_deployment(region, p["serviceDeploymentArn"])
         if dep.sd_status != ServiceDeploymentStatus.IN_PROGRESS or dep.shift is None:
             raise invalid_parameter(f"The service deployment is {dep.sd_status}; only an IN_PROGRESS service "
                                     "deployment paused at a lifecycle hook can be continued.")
