@@ -11,16 +11,20 @@ Each challenge has its own service in the lessons' cluster, so they can be done 
 """
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..engine.catalog import WEB_HEALTH_PATHS   # what the demo web images answer a health check on
+from ..ops import cluster as cluster_ops
+from ..ops import services
+from ..ops.cluster import EXECUTION_ROLE
+from ..ops.services import ServiceOptions
 from .mode import Lab
 
 CLUSTER = "fargate-lab"
-WEB_HEALTH_PATHS = ("/", "/health", "/index.html")   # what the demo web images answer with 200
-EXECUTION_ROLE = "ecsTaskExecutionRole"
 
 
 @dataclass(frozen=True)
@@ -34,22 +38,14 @@ class Challenge:
     still_wrong: Callable[[Lab], list[str]]   # empty: solved
 
 
-def _options(**fields: Any):
-    from ..ops.services import ServiceOptions
-    return ServiceOptions(**fields)
-
-
 def _service_up(lab: Lab, service: str, image: str, wait: bool = True, **fields: Any):
     """`service up` of a one-container service running `image` (its own compose project)."""
-    import tempfile
-
-    from ..ops import services
     work = Path(tempfile.mkdtemp(prefix=f"challenge-{service}-"))
     compose, params = work / "docker-compose.yml", work / "ecs-params.yml"
     compose.write_text(f'services:\n  web:\n    image: {image}\n    ports:\n      - "80:80"\n')
     params.write_text("version: 1\ntask_definition:\n  ecs_network_mode: awsvpc\n  task_size:\n"
                       "    cpu_limit: 256\n    mem_limit: 0.5GB\n")
-    options = _options(timeout_minutes=60 if wait else 0, **fields)
+    options = ServiceOptions(timeout_minutes=60 if wait else 0, **fields)
     return services.service_up(lab.session, CLUSTER, service, [str(compose)], str(params), options=options,
                                say=lambda line: None, sleep=lab.sleep, clock=lab.now, poll_seconds=5)
 
@@ -195,7 +191,6 @@ CHALLENGES: dict[str, Challenge] = {c.key: c for c in (
 
 def start(key: str, lab: Lab) -> None:
     """Set the challenge up (its service made, then broken) and print the brief."""
-    from ..ops import cluster as cluster_ops
     challenge = _get(key)
     cluster_ops.up(lab.session, CLUSTER, say=lambda line: None)
     challenge.setup(lab)

@@ -12,28 +12,10 @@ Each grader returns True when the answer is right (False otherwise, or when not 
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from .lesson import grade
 from .rollout import explain_rollout
-
-Diagnosis = Callable[[Any], "str | None"]   # None: right; else what is still wrong
-
-
-def grade(answer: Any, diagnose: Diagnosis, first_hint: str, well_done: str, key: str = "") -> bool:
-    """`...` means not tried yet (the first hint); otherwise the diagnosis, or well done (noted in `progress`)."""
-    if answer is ...:
-        print(f"Not tried yet. Hint: {first_hint}")
-        return False
-    try:
-        problem = diagnose(answer)
-    except Exception as error:  # noqa: BLE001 - a learner's answer may fail in any way; say how, never raise
-        problem = f"{first_hint} (checking it raised {type(error).__name__}: {error})"
-    print(well_done if problem is None else f"Not quite yet. {problem}")
-    if problem is None and key:
-        from . import progress
-        progress.record("exercise", key)
-    return problem is None
 
 
 # -- 00 · which mode on stage ------------------------------------------------------------------------

@@ -14,16 +14,32 @@ from typing import Any
 TALK_CANDIDATES = (Path("../examples/talk"), Path("examples/talk"))
 
 
-def check(answer: Any, is_right: Callable[[Any], Any], hint: str, well_done: str = "Well done!") -> None:
-    """A kind self-check: `...` means not tried yet; it never raises."""
+Diagnosis = Callable[[Any], "str | None"]   # None: right; else what is still wrong
+
+
+def grade(answer: Any, diagnose: Diagnosis, first_hint: str, well_done: str, key: str = "",
+          when_it_raises: str | None = None) -> bool:
+    """`...` means not tried yet (the first hint); otherwise the diagnosis, or well done (noted in `progress`
+    under `key`).  It never raises: an answer the diagnosis cannot handle gets `when_it_raises` (default: the
+    first hint) and what went wrong."""
     if answer is ...:
-        print(f"Not tried yet. Hint: {hint}")
-        return
+        print(f"Not tried yet. Hint: {first_hint}")
+        return False
     try:
-        right = is_right(answer)
+        problem = diagnose(answer)
     except Exception as error:  # noqa: BLE001 - a learner's answer may fail in any way; say how, never raise
-        right, hint = False, f"{hint} (checking it raised {type(error).__name__}: {error})"
-    print(well_done if right else f"Not quite yet. Hint: {hint}")
+        problem = f"{when_it_raises or first_hint} (checking it raised {type(error).__name__}: {error})"
+    print(well_done if problem is None else f"Not quite yet. {problem}")
+    if problem is None and key:
+        from . import progress
+        progress.record("exercise", key)
+    return problem is None
+
+
+def check(answer: Any, is_right: Callable[[Any], Any], hint: str, well_done: str = "Well done!") -> None:
+    """A kind self-check with one hint for every wrong answer (`grade` tells mistakes apart)."""
+    again = f"Hint: {hint}"
+    grade(answer, lambda value: None if is_right(value) else again, hint, well_done, when_it_raises=again)
 
 
 def service_here(ecs: Any, cluster: str, service: str) -> dict | None:
