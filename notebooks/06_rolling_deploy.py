@@ -35,7 +35,8 @@ print(lab)
 
 # %% slideshow={"slide_type": "skip"}
 # %matplotlib widget
-# ipympl: the live plot below is an interactive canvas (the static plots show as pictures either way)
+# ipympl: on the virtual clock the live plot below is an interactive canvas; on the real clock it is an
+# image that shows at once even under Run All (the static plots show as pictures either way)
 import hashlib
 import json
 import tempfile
@@ -46,7 +47,7 @@ from IPython.display import display
 from fargate_lab import ops
 from fargate_lab.ops import services
 from fargate_lab.ops.services import ServiceOptions
-from fargate_lab.teach import DemoPanel, LivePlot, Recorder, explain_rollout, plots, talk_folder
+from fargate_lab.teach import DemoPanel, Recorder, explain_rollout, plots, talk_folder
 
 CLUSTER, PROJECT, REPOSITORY = "fargate-lab", "my-application", "my-application"
 TALK = talk_folder()
@@ -188,15 +189,12 @@ except AssertionError as failure:
 #
 # The plot samples the service (`describe_services`, target health, tasks) and redraws. On the virtual
 # clock the next cell produces the frames in moments; with `FARGATE_LAB_MODE=real` the same cell animates
-# for 30 to 60 s.
+# for 30 to 60 s, and the clock holds for a few seconds at each milestone (`FARGATE_LAB_HOLD`, default 3).
 
 # %% slideshow={"slide_type": "fragment"}
 recorder = Recorder.for_session(lab.session, CLUSTER, PROJECT)
-live = LivePlot(recorder, sleep=lab.sleep, title="my-application", window=900)   # the last 15 minutes
+live = lab.live_plot(recorder, title="my-application", window=900)   # the last 15 minutes
 display(live.widget())
-# Workaround (ipympl 0.10): frames drawn before the browser has shown the canvas, as in Run All, would
-# leave it a broken snapshot. Without one, the browser asks for a fresh frame as soon as it is ready.
-live.figure.canvas.syncing_data_url = False
 
 # %% slideshow={"slide_type": "fragment"}
 pipeline("v2", CODE["v2"])

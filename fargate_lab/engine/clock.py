@@ -80,7 +80,11 @@ class VirtualClock(Clock):
 
 
 class RealClock(Clock):
-    """Follows wall time, `speed` times faster, catching up on every look."""
+    """Follows wall time, `speed` times faster, catching up on every look.
+
+    `hold(seconds)` stops cloud time for that many wall seconds (a presenter's pause at a
+    milestone).  The mapping between wall and cloud time is kept as segments, so a time a
+    client has already seen keeps its wall-clock stamp after a hold."""
 
     def __init__(self, start: float, speed: float = 1.0, wall: Callable[[], float] = _time.time):
         if speed <= 0:
@@ -88,31 +92,71 @@ class RealClock(Clock):
         super().__init__(start)
         self.speed = float(speed)
         self._wall = wall
-        self._wall0 = wall()
-        self._start = float(start)
+        # (wall start, cloud start, cloud seconds per wall second): the rate is `speed`, or 0 while held
+        self._segments: list[tuple[float, float, float]] = [(wall(), float(start), self.speed)]
+
+    def _cloud_at(self, wall: float) -> float:
+        for wall_start, cloud_start, rate in reversed(self._segments):
+            if wall >= wall_start:
+                return cloud_start + (wall - wall_start) * rate
+        wall_start, cloud_start, _ = self._segments[0]
+        return cloud_start + (wall - wall_start) * self.speed
 
     def _target(self) -> float:
-        return self._start + (self._wall() - self._wall0) * self.speed
+        return self._cloud_at(self._wall())
 
     def catch_up(self) -> None:
         self.run_until(self._target())
 
+    def hold(self, seconds: float) -> None:
+        """Stop cloud time for `seconds` of wall time from now (a hold under way is extended,
+        never shortened); then it runs on at `speed`."""
+        if seconds < 0:
+            raise ValueError("seconds: a hold lasts 0 seconds or more")
+        wall = self._wall()
+        last_wall, last_cloud, last_rate = self._segments[-1]
+        if last_wall > wall:                      # a hold is under way: it ends at last_wall
+            self._segments[-1] = (max(last_wall, wall + seconds), last_cloud, last_rate)
+            return
+        cloud = self._cloud_at(wall)
+        self._segments += [(wall, cloud, 0.0), (wall + seconds, cloud, self.speed)]
+        del self._segments[:-64]   # bounded; a time older than these maps a little early, never late
+
+    @property
+    def held_until(self) -> float | None:
+        """The wall time the current hold ends, or None while cloud time runs."""
+        wall_start = self._segments[-1][0]
+        return wall_start if wall_start > self._wall() else None
+
     def to_client(self, when: float) -> float:
         """The wall-clock moment at which cloud time `when` happened (or will happen): at speed
         S a 40 s task start shows as 40/S s between createdAt and startedAt, and no timestamp a
-        client reads is ever ahead of its own clock, however long the session runs."""
-        return self._wall0 + (when - self._start) / self.speed
+        client reads is ever ahead of its own clock, however long the session runs.  A held
+        instant maps to the moment the hold began (the first time the cloud was there)."""
+        for wall_start, cloud_start, rate in reversed(self._segments):
+            if rate > 0 and cloud_start < when:
+                return wall_start + (when - cloud_start) / rate
+        wall_start, cloud_start, _ = self._segments[0]
+        return wall_start + (when - cloud_start) / self.speed
 
     def from_client(self, when: float) -> float:
-        return self._start + (when - self._wall0) * self.speed
+        return self._cloud_at(when)
 
     def now(self) -> float:
         self.catch_up()
         return self._now
 
+    def wait(self, seconds: float) -> None:
+        """Sleep until `seconds` of cloud time have passed (`speed` times faster than the wall
+        clock, and through any hold), without running anything: callers catch up under their lock."""
+        end = self._target() + max(0.0, seconds)
+        while (left := end - self._target()) > 0:
+            held = self.held_until
+            _time.sleep(max(0.0, held - self._wall()) if held is not None else left / self.speed)
+
     def advance(self, seconds: float) -> None:
-        """In real time, advancing means waiting (scaled by speed)."""
+        """In real time, advancing means waiting."""
         if seconds < 0:
             raise ValueError("seconds: cannot move time backwards; pass a value >= 0")
-        _time.sleep(seconds / self.speed)
+        self.wait(seconds)
         self.catch_up()

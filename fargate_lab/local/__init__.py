@@ -190,11 +190,22 @@ class Cloud:
     def sleep(self, seconds: float) -> None:
         """What a polling loop should call instead of time.sleep()."""
         if isinstance(self.clock, RealClock):   # the real mode's clock
-            _time.sleep(max(0.0, seconds) / self.clock.speed)
+            self.clock.wait(seconds)             # outside the lock: other threads keep calling
             with self.lock:
                 self.clock.catch_up()
         else:
             self.advance(max(0.0, seconds))
+
+    def hold(self, seconds: float) -> bool:
+        """Real clock: stop cloud time for `seconds` of wall time, so a moment (a rollback, a traffic
+        shift) stays on screen; clients keep being answered, at that moment.  The virtual clock
+        already stands still between steps: False, nothing done."""
+        if not isinstance(self.clock, RealClock):
+            return False
+        with self.lock:
+            self.clock.catch_up()
+            self.clock.hold(seconds)
+        return True
 
     def now(self) -> _dt.datetime:
         """Cloud time: it runs `speed` times faster than the wall clock under a real clock."""

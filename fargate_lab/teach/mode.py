@@ -12,6 +12,11 @@
   AWS (default 10, so a rolling deploy takes 30-60 s on stage).
 - "aws": nothing is started; boto3 reaches AWS with the usual credential chain.
 
+`lab.live_plot(recorder)` makes the live plot that suits the mode: in real mode it draws
+into an image the browser shows at once (even under Run All, while later cells wait) and
+holds the clock `FARGATE_LAB_HOLD` wall seconds (default 3; 0 = never) at each milestone
+(a breaker trip, a rollback, a traffic shift, a paused hook) so it stays on screen.
+
 `sleep`, `advance` and `wait_until` take *cloud* seconds in every mode, so a
 notebook says "wait 60 s" once and each mode does the right thing with it.
 """
@@ -32,6 +37,8 @@ if TYPE_CHECKING:
 MODE_ENV = "FARGATE_LAB_MODE"
 SPEED_ENV = "FARGATE_LAB_SPEED"
 CLEAN_UP_ENV = "FARGATE_LAB_CLEAN_UP"
+HOLD_ENV = "FARGATE_LAB_HOLD"
+DEFAULT_HOLD = 3.0            # wall seconds the real clock stands still at a milestone
 MODES = ("virtual", "real", "aws")
 DEFAULT_MODE = "virtual"
 DEFAULT_SPEED = 10.0
@@ -71,6 +78,7 @@ class Lab:
     # The notebooks' clean-up cells act only when this is true: by default on AWS (where they stop the
     # bill), not on the local cloud (where "Run All, then the exercises" must find everything still there).
     clean_up: bool | None = None
+    hold: float = 0.0                    # real mode: wall seconds to hold the clock at each milestone
     _session: boto3.session.Session | None = field(default=None, repr=False)
 
     @property
@@ -121,6 +129,21 @@ class Lab:
             waited += step
         return True
 
+    # -- the live plot ---------------------------------------------------------------------
+    def live_plot(self, recorder, **options):
+        """A LivePlot on this lab's clock.  On the real clock and on AWS it draws into an image widget:
+        ipympl's canvas needs the kernel idle to show its first frame, so under Run All it would stay
+        blank until every queued cell had run.  In real mode it also holds the clock at milestones
+        (`hold` wall seconds; `FARGATE_LAB_HOLD`)."""
+        from .live import LivePlot
+        from .narration import MilestoneHold
+        if self.mode != "virtual":
+            options.setdefault("output", "image")
+        live = LivePlot(recorder, sleep=self.sleep, **options)
+        if self.mode == "real" and self.hold > 0 and self.cloud is not None:
+            live.listeners.append(MilestoneHold(self.cloud.hold, self.hold))
+        return live
+
     # -- lifecycle -------------------------------------------------------------------
     @property
     def local(self) -> bool:
@@ -159,7 +182,23 @@ def setup(mode: str | None = None, speed: float | None = None, seed: int = 0, re
     chosen = resolve_mode(mode)
     lab = _setup(chosen, speed, seed, region, timing, random_seed)
     lab.clean_up = resolve_clean_up()
+    if lab.mode == "real":
+        lab.hold = resolve_hold()
     return lab
+
+
+def resolve_hold() -> float:
+    """FARGATE_LAB_HOLD: wall seconds the real clock holds at each milestone (0 = never); default 3."""
+    raw = os.environ.get(HOLD_ENV, "").strip()
+    if not raw:
+        return DEFAULT_HOLD
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{HOLD_ENV}={raw!r}: give seconds, e.g. 3 (0 never holds)") from None
+    if not 0 <= value <= 60:
+        raise ValueError(f"{HOLD_ENV}={raw!r}: give 0 to 60 seconds (0 never holds)")
+    return value
 
 
 def resolve_clean_up() -> bool | None:

@@ -4,11 +4,15 @@
     for sample in samples:
         said = narrator.update(sample)   # None, or e.g. "web:4: 3 tasks failed to start → FAILED → rolling back to web:3"
 
-Outcomes only (a deployment starting, completing, failing, rolling back, rolled back), each said once;
-the demo panel keeps the last one on its status line until the next, so a key moment stays on screen.
+Outcomes only (a deployment starting, completing, failing, rolling back, rolled back; with blue/green,
+canary and linear also each traffic shift and a paused lifecycle hook, read from the service's events),
+each said once; the demo panel keeps the last one on its status line until the next, so a key moment
+stays on screen.  `MilestoneHold` turns the same sentences into pauses of the real clock.
 """
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .sampling import DeploymentState, Sample
@@ -39,6 +43,7 @@ class Narrator:
             if dep.rollout_state == "IN_PROGRESS":
                 self._moving.add(dep.id)
             self._state[dep.id] = dep.rollout_state
+        said += [line for line in map(lambda event: _traffic_news(event.message, sample), sample.new_events) if line]
         primary = sample.primary
         failed_listed = any(d.rollout_state == "FAILED" for d in sample.deployments)
         # ECS rolls back by making the last COMPLETED deployment (same id, seen before) PRIMARY again
@@ -59,6 +64,44 @@ class Narrator:
             return None
         self.last = said[-1]
         return self.last
+
+
+# The service events ECS writes as traffic moves (the local cloud's wording; on AWS a sentence it does not
+# recognise is simply not narrated).
+_SHIFTED = re.compile(r"\(deployment (?P<id>[^)]+)\) shifted (?P<percent>[\d.]+)% of production traffic")
+_TEST_TRAFFIC = re.compile(r"\(deployment (?P<id>[^)]+)\) shifted test traffic")
+_PAUSED = re.compile(r"\(deployment (?P<id>[^)]+)\) is paused at (?P<stage>[A-Z_]+)")
+
+
+def _traffic_news(message: str, sample: Sample) -> str | None:
+    def name(deployment_id: str) -> str:
+        dep = sample.deployment(deployment_id)
+        return dep.task_definition if dep is not None else "the new revision"
+    if found := _SHIFTED.search(message):
+        return f"{name(found['id'])}: {float(found['percent']):g}% of production traffic"
+    if found := _TEST_TRAFFIC.search(message):
+        return f"{name(found['id'])}: test traffic (test listener), production still on the old revision"
+    if found := _PAUSED.search(message):
+        return (f"{name(found['id'])}: paused at {found['stage']}, waiting for "
+                "ContinueServiceDeployment (continue or roll back)")
+    return None
+
+
+@dataclass
+class MilestoneHold:
+    """A LivePlot listener for the real clock: when something happens (not a deployment merely
+    starting), hold cloud time for `seconds` of wall time, so the moment stays on screen while the
+    presenter talks.  `hold` is e.g. a local cloud's `hold`; `held` keeps what was held for."""
+    hold: Callable[[float], object]
+    seconds: float
+    narrator: Narrator = field(default_factory=Narrator)
+    held: list[str] = field(default_factory=list)
+
+    def __call__(self, sample: Sample) -> None:
+        said = self.narrator.update(sample)
+        if said and not said.startswith("deploying ") and self.seconds > 0:
+            self.held.append(said)
+            self.hold(self.seconds)
 
 
 def _failures(dep: DeploymentState) -> str:

@@ -130,3 +130,25 @@ def test_records_keep_spec_status_and_bookkeeping_apart_and_show_plain_strings()
     assert TASK_LAST_STATUSES == ("PROVISIONING", "PENDING", "ACTIVATING", "RUNNING", "DEACTIVATING",
                                   "STOPPING", "DEPROVISIONING", "STOPPED")
     assert all(type(s) is str for s in TASK_LAST_STATUSES)
+
+
+def test_real_clock_hold_is_a_pause_in_the_mapping_and_keeps_old_stamps():
+    from fargate_lab.engine.clock import RealClock
+    wall = [1000.0]
+    clock = RealClock(5000.0, speed=10, wall=lambda: wall[0])
+    wall[0] = 1002.0
+    assert clock.now() == 5020.0
+    seen = clock.to_client(5020.0)               # a stamp a client read before the hold
+    clock.hold(3)
+    wall[0] = 1004.0
+    assert clock.now() == 5020.0 and clock.held_until == 1005.0
+    clock.hold(0.5)                              # a shorter hold never cuts one short
+    assert clock.held_until == 1005.0
+    assert clock.to_client(5020.0) == seen == 1002.0   # the held instant: when it was first reached
+    wall[0] = 1006.0
+    assert clock.now() == 5030.0 and clock.held_until is None
+    assert clock.to_client(5030.0) == 1006.0 and clock.from_client(1006.0) == 5030.0
+    assert clock.from_client(1003.0) == 5020.0   # during the hold
+    assert clock.to_client(5010.0) == 1001.0     # before it: unchanged
+    with pytest.raises(ValueError, match="seconds"):
+        clock.hold(-1)

@@ -163,3 +163,29 @@ def test_moto_calls_from_threads_are_serialised_with_the_engine(ecs, cloud, subn
     assert not cloud.lock._is_owned()  # every acquire was released
     enis = boto3.client("ec2").describe_network_interfaces()["NetworkInterfaces"]
     assert len(enis) == 6
+
+
+def test_a_hold_stops_cloud_time_and_no_timestamp_runs_ahead_of_the_client():
+    """A presenter's hold at a milestone, seen through boto3: while held, a task's times and the
+    cloud's clock stand still; after it, cloud time runs on at speed; and every timestamp a
+    client reads, before, during and after, is at or before its own wall clock."""
+    with local.cloud(clock="real", speed=50) as cloud:
+        ecs = boto3.client("ecs", region_name="us-east-1")
+        ecs.create_cluster(clusterName="hold")
+        before = cloud.now()
+        assert cloud.hold(1.0)
+        time.sleep(0.4)
+        during = cloud.now()
+        assert during - before < dt.timedelta(seconds=2)   # 0.4 s at speed 50 would be 20 s
+        created = ecs.describe_clusters(clusters=["hold"])["clusters"][0]
+        assert created["status"] == "ACTIVE"
+        local.sleep(10)            # 10 cloud seconds: waits out the hold (~0.6 s), then 0.2 s at speed 50
+        after = cloud.now()
+        assert after - during >= dt.timedelta(seconds=10)
+        stamps = [cloud.clock.to_client(t) for t in (before.timestamp(), during.timestamp(), after.timestamp())]
+        assert stamps == sorted(stamps) and stamps[-1] <= time.time()
+
+
+def test_the_virtual_clock_is_never_held():
+    with local.cloud() as cloud:
+        assert cloud.hold(5) is False

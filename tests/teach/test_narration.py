@@ -1,11 +1,14 @@
 """fargate_lab.teach.narration and the timeline's milestone names: what a presenter reads on screen."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from fargate_lab.teach import Lab, Recorder
-from fargate_lab.teach.narration import Narrator
+from fargate_lab.teach.narration import MilestoneHold, Narrator
 from tests.conftest import network, web_definition
+from tests.scenarios.test_strategies import site  # noqa: F401  (the ALB fixture)
 
 
 def talk_service(cloud, ecs, subnets):
@@ -90,3 +93,62 @@ def test_milestone_names_a_few_seconds_apart_stand_side_by_side(moments):
     for i, a in enumerate(boxes):
         for b in boxes[i + 1:]:
             assert not a.overlaps(b), moments
+
+
+def test_a_canary_with_a_pause_is_narrated_shift_by_shift(cloud, ecs, site):
+    """Blue/green's, canary's and linear's news come from the service's events: test traffic, a paused
+    hook (and what to do about it), each production shift, then the roll-out."""
+    from tests.scenarios.test_strategies import create, deploy
+    create(ecs, cloud, site, "CANARY", canaryConfiguration={"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 2})
+    lab, recorder = Lab(mode="virtual", cloud=cloud), Recorder.for_session(cloud.session(), "shop", "web")
+    narrator = Narrator()
+    narrator.update(recorder.sample())
+    deploy(ecs, "fargatelab/web:v2", strategy="CANARY", bakeTimeInMinutes=1,
+           canaryConfiguration={"canaryPercent": 20.0, "canaryBakeTimeInMinutes": 2},
+           lifecycleHooks=[{"targetType": "PAUSE", "lifecycleStages": ["PRE_PRODUCTION_TRAFFIC_SHIFT"]}])
+
+    def said_over(seconds):
+        return [s for s in map(narrator.update, recorder.record(seconds, step=10, sleep=lab.sleep)) if s]
+    paused = said_over(600)
+    assert paused[-1] == ("web:2: paused at PRE_PRODUCTION_TRAFFIC_SHIFT, waiting for ContinueServiceDeployment "
+                          "(continue or roll back)"), paused
+    assert paused[0] == "deploying web:2", paused
+    arn = ecs.list_service_deployments(cluster="shop", service="web")["serviceDeployments"][0]["serviceDeploymentArn"]
+    hook = ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]["lifecycleHookDetails"][0]
+    ecs.continue_service_deployment(serviceDeploymentArn=arn, hookId=hook["hookId"])
+    rest = said_over(1200)
+    assert rest[:2] == ["web:2: 20% of production traffic", "web:2: 100% of production traffic"], rest
+    assert rest[-1] == "web:2 rolled out: COMPLETED", rest
+
+
+def test_a_real_clock_holds_at_the_breakers_verdict():
+    """Real mode: lab.live_plot holds the clock at each milestone, seen as samples a wall-clock
+    moment apart with the same cloud time; a deployment merely starting holds nothing."""
+    import boto3
+
+    from fargate_lab import local
+    with local.cloud(clock="real", speed=200) as cloud:
+        ecs = boto3.client("ecs")
+        found = boto3.client("ec2").describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
+        _, recorder = talk_service(cloud, ecs, sorted(s["SubnetId"] for s in found["Subnets"])[:2])
+        lab = Lab(mode="real", speed=200, cloud=cloud, hold=0.5)
+        walls: list[tuple[float, float]] = []
+        held = run_breaker_story(lab, recorder, ecs, lambda sample: walls.append((time.monotonic(), sample.at)))
+        still_held = cloud.clock.held_until is not None   # the last milestone ended the run, its hold goes on
+    assert len(held) == 2, held
+    assert held[0].startswith("web:2: ") and held[0].endswith(" → FAILED → rolling back to web:1"), held
+    assert held[-1] == "rolled back: web:1 serves again", held
+    # wall seconds between two samples 5 cloud seconds apart: 0.025 s at speed 200, except across a hold
+    gaps = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(walls, walls[1:])]
+    held_gaps = [wall for wall, cloud in gaps if wall >= 0.45 and cloud <= 10]
+    assert len(held_gaps) == 1 and still_held, gaps
+
+
+def run_breaker_story(lab, recorder, ecs, listener):
+    live = lab.live_plot(recorder, output="figure")
+    hold = next(listener for listener in live.listeners if isinstance(listener, MilestoneHold))
+    live.listeners.append(listener)
+    live.run(1800, step=5, until=lambda s: s.settled)
+    ecs.update_service(cluster="talk", service="web", taskDefinition=web_definition(ecs, "fargatelab/web:crash"))
+    live.run(3600, step=5, until=lambda s: s.settled and s.primary.task_definition == "web:1")
+    return hold.held
