@@ -323,8 +323,8 @@ print(recorder.samples[-1].primary.task_definition, recorder.samples[-1].primary
 # For presenters: buttons for a good release, a broken release and killing a task, sliders for the
 # percentages and the desired count, and the live plot underneath. Each button has a plain method
 # (`deploy_new()`, `deploy_broken()`, `kill_task()`, `scale()`), which is what the cell after it calls so the
-# notebook runs without anyone clicking. In `real` mode, press **Start live plot** first so the plot follows
-# the clicks.
+# notebook runs without anyone clicking. In `real` mode a click also starts the live plot, so it follows
+# what the click set off (**Stop** stops it).
 
 # %% slideshow={"slide_type": "fragment"}
 print("good release:"); release("v4", CODE["v4"])
@@ -333,7 +333,7 @@ print("broken release:"); release("v4-bad", CODE["v4"], push_image=False)
 bad, _ = services.register_if_changed(ecs, services.load_project(PROJECT, COMPOSE, PARAMS).task_definition, {})
 
 panel = DemoPanel(CLUSTER, PROJECT, new_version=good["taskDefinitionArn"],
-                  broken_version=bad["taskDefinitionArn"], session=lab.session)
+                  broken_version=bad["taskDefinitionArn"], session=lab.session, follow=lab.mode != "virtual")
 display(panel.widget(live))
 
 # %% slideshow={"slide_type": "fragment"}

@@ -28,14 +28,17 @@ DESIRED_RANGE = (0, 10)
 MINIMUM_RANGE = (0, 100)      # minimumHealthyPercent: 0-100 (UpdateService refuses more)
 MAXIMUM_RANGE = (100, 200)    # maximumPercent: at least 100; AWS sets no cap, 200 is plenty for a demo
 PERCENT_STEP = 5
+FOLLOW_SECONDS = 600          # wall seconds a click's live plot samples for (Stop ends it sooner)
 
 
 class DemoPanel:
     def __init__(self, cluster: str, service: str, new_version: str, broken_version: str, session=None,
-                 ecs=None, circuit_breaker: bool = True):
+                 ecs=None, circuit_breaker: bool = True, follow: bool = False):
         """`new_version` / `broken_version`: task definition ARNs (or family:revision).
         `circuit_breaker`: deploy with the circuit breaker and rollback on, so a broken
-        version rolls back by itself (the point of that button)."""
+        version rolls back by itself (the point of that button).  `follow`: a click also
+        starts the live plot's sampler (on a clock that runs by itself: real mode, AWS), so
+        the plot and the status line follow what the click set off."""
         if ecs is None:
             if session is None:
                 import boto3
@@ -44,6 +47,8 @@ class DemoPanel:
         self.ecs, self.cluster, self.service = ecs, cluster, service
         self.new_version, self.broken_version = new_version, broken_version
         self.circuit_breaker = circuit_breaker
+        self.follow = follow
+        self._live: Any = None
         self.last_message = "ready"
         self.narrator = Narrator()
         self.last_error: Exception | None = None
@@ -122,6 +127,8 @@ class DemoPanel:
             done.set_result(None)
             return done
         self._note(f"{action.__name__.replace('_', ' ')} ...")
+        if self.follow and self._live is not None and not self._live.running:
+            self._live.start(duration=FOLLOW_SECONDS)
         future = self._worker.submit(self._guarded, action, *args)
         self._last_future = future
         return future
@@ -173,6 +180,7 @@ class DemoPanel:
         if live is None:
             return self._widget
         import ipywidgets as widgets
+        self._live = live
         if self.show_sample not in live.listeners:
             live.listeners.append(self.show_sample)
         return widgets.VBox([self._widget, live.widget()])
