@@ -13,12 +13,12 @@ one line, `Error: ...`, on stderr and exit 1; `--debug` adds the traceback.
 Where each part lives: `group` (the `fargate-lab` group, its options and the session),
 `output` (what commands print), `configure`, `cluster` (up, down, ps, logs), `compose_cmds`
 (`compose` up/ps/down), `service_cmds` (`compose service ...`, `scale`), `cost`,
-`local_cloud` (`local ...`), `demo` (the scripted talk demo) and `entry_point` (`main`).
+`local_cloud` (`local ...`), `demo` (the scripted talk demo), `slides` (offline decks) and `entry_point` (`main`).
 """
 from __future__ import annotations
 
 # Importing the command modules registers their commands on `cli`.
-from . import cluster, configure, cost, demo, local_cloud, service_cmds
+from . import cluster, configure, cost, demo, local_cloud, service_cmds, slides
 from .compose_cmds import (
     DEFAULT_COMPOSE_FILES,
     DEFAULT_ECS_PARAMS,
@@ -36,5 +36,5 @@ __all__ = [
     "CONTEXT", "DEFAULT_COMPOSE_FILES", "DEFAULT_ECS_PARAMS", "DEFAULT_TIMEOUT_MINUTES", "DEMO_COMPOSE", "DEMO_PARAMS",
     "DEMO_PROJECT", "DEMO_SPEED", "OVERRIDE_FILES", "USER_ERRORS", "AliasedGroup", "ComposeOptions", "Demo", "State",
     "cli", "cluster", "config_options", "configure", "cost", "default_compose_files", "demo", "error_message",
-    "local_cloud", "main", "make_session", "note", "one_line", "print_rows", "run_demo", "say", "service_cmds",
+    "local_cloud", "main", "make_session", "note", "one_line", "print_rows", "run_demo", "say", "service_cmds", "slides",
 ]
