@@ -35,6 +35,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 RUN_TIMEOUT = 300          # seconds for Run All Cells (the virtual clock needs well under a minute)
+REAL_SPEED = 40            # the real-mode run: about 75 s of Run All on this 2-core machine
 
 pytestmark = [pytest.mark.external, pytest.mark.browser, pytest.mark.skipif(not CHROMIUM.exists(), reason=(
     "/usr/bin/chromium is absent: `apt-get install -y chromium` (Debian) to run the browser test"))]
@@ -88,7 +89,19 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def jupyterlab(tmp_path_factory):
-    """JupyterLab on a free loopback port with a random token, this interpreter's environment."""
+    """JupyterLab on a free loopback port with a random token, this interpreter's environment; its
+    kernels run the notebooks on the virtual clock."""
+    yield from serve_jupyterlab(tmp_path_factory, FARGATE_LAB_MODE="virtual")
+
+
+@pytest.fixture(scope="module")
+def jupyterlab_real(tmp_path_factory):
+    """The same, with kernels on the real clock as a presenter runs them: 40x AWS speed, 1 s holds."""
+    yield from serve_jupyterlab(tmp_path_factory, FARGATE_LAB_MODE="real", FARGATE_LAB_SPEED=str(REAL_SPEED),
+                                FARGATE_LAB_HOLD="1")
+
+
+def serve_jupyterlab(tmp_path_factory, **fargate_lab_env):
     try:
         import jupyterlab  # noqa: F401
     except ImportError:
@@ -101,7 +114,7 @@ def jupyterlab(tmp_path_factory):
     port, token = free_port(), secrets.token_hex(16)
     env = {key: value for key, value in os.environ.items()
            if not key.startswith(("JUPYTER", "FARGATE_LAB_", "MPLBACKEND", "PYTEST_"))}
-    env.update(FARGATE_LAB_MODE="virtual", JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+    env.update(**fargate_lab_env, JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
                JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"), JUPYTER_CONFIG_DIR=str(home / "config"),
                JUPYTER_DATA_DIR=str(home / "data"), JUPYTER_RUNTIME_DIR=str(home / "runtime"),
                IPYTHONDIR=str(home / "ipython"), MPLCONFIGDIR=str(home / "matplotlib"))
@@ -282,3 +295,83 @@ def test_rise_slideshow_of_the_rolling_deploy_notebook(jupyterlab):
                 state="visible", timeout=30_000)
         finally:
             browser.close()
+
+
+# The live plot's picture (an image widget off the virtual clock): the box under its "Start live plot" button.
+LIVE_IMAGE = """() => {
+  const start = [...document.querySelectorAll('.widget-button')].find(b => b.textContent.includes('Start live plot'));
+  const img = start && start.closest('.widget-vbox').querySelector('img');
+  return img ? {width: img.naturalWidth, height: img.naturalHeight} : null;
+}"""
+# The demo panel's status line: the last label in the box that holds its buttons.
+PANEL_STATUS = """() => {
+  const button = [...document.querySelectorAll('.widget-button')].filter(b => b.textContent.includes('Deploy new version')).pop();
+  if (!button) return null;
+  const labels = button.closest('.widget-hbox').parentElement.querySelectorAll(':scope > .widget-label');
+  return labels.length ? labels[labels.length - 1].textContent : null;
+}"""
+
+
+def test_rolling_deploy_on_the_real_clock_with_run_all(jupyterlab_real):
+    """A presenter's Run All on the real clock: the live plot is on screen and moving while later cells
+    still wait, then each demo-panel button does what it says and the status line narrates it."""
+    from playwright.sync_api import sync_playwright
+
+    on_disk = (REPO / NOTEBOOK).read_bytes()
+    ARTIFACTS.mkdir(exist_ok=True)
+    shots = [ARTIFACTS / f"06_real_live_{n}.png" for n in (1, 2)]
+    failure = ARTIFACTS / "06_real_failure.png"
+    failure.unlink(missing_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1100})
+            try:
+                page.goto(f"{jupyterlab_real['base']}/lab/tree/{NOTEBOOK}?reset&token={jupyterlab_real['token']}",
+                          wait_until="domcontentloaded", timeout=120_000)
+                page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
+                page.wait_for_function(KERNEL_READY, timeout=120_000)
+                accept_kernel_dialog(page)
+                page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+                menu(page, "Run", "runmenu:run-all")
+
+                # the live plot shows while Run All is still under way
+                page.wait_for_function(f"() => {{ const s = ({LIVE_IMAGE})(); return s && s.width > 300; }}",
+                                       timeout=180_000)
+                during = page.evaluate(PAGE_STATE)
+                assert during["status"] == "busy" and any(p in ("[*]:", "[ ]:") for p in during["prompts"]), (
+                    "the live plot appeared only once Run All was over")
+                plot = page.locator(".widget-vbox", has=page.locator(".widget-button", has_text="Start live plot")).first
+                plot.scroll_into_view_if_needed()
+                plot.screenshot(path=str(shots[0]))
+                page.wait_for_timeout(3000)
+                plot.screenshot(path=str(shots[1]))
+                assert shots[0].read_bytes() != shots[1].read_bytes(), "the live plot did not move in 3 s of Run All"
+
+                state = wait_for_run(page, 420)
+                assert not state["errors"], "error outputs in the notebook:\n" + "\n---\n".join(state["errors"])
+
+                def click_and_read(button: str, *expected: str, seconds: float = 120) -> str:
+                    page.locator(".widget-button", has_text=button).last.click()
+                    deadline = time.monotonic() + seconds
+                    while time.monotonic() < deadline:
+                        status = page.evaluate(PANEL_STATUS) or ""
+                        if all(text in status for text in expected):
+                            return status
+                        page.wait_for_timeout(500)
+                    pytest.fail(f"after {button!r} the status line never said {expected}: {status!r}")
+
+                click_and_read("Deploy new version", "rolled out: COMPLETED")
+                before = plot.screenshot()
+                said = click_and_read("Deploy broken version", "rolled back:", "serves again")
+                assert plot.screenshot() != before, "the live plot did not follow the broken release"
+                click_and_read("Kill a task", "killed task", seconds=30)
+                click_and_read("Scale to desired count", "scaled to", seconds=30)
+                page.screenshot(path=str(ARTIFACTS / "06_real_panel.png"))
+                assert "serves again" in said
+            except BaseException:
+                page.screenshot(path=str(failure))
+                raise
+        finally:
+            browser.close()
+    assert (REPO / NOTEBOOK).read_bytes() == on_disk, f"the test wrote to {NOTEBOOK}"
