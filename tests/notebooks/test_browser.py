@@ -375,3 +375,42 @@ def test_rolling_deploy_on_the_real_clock_with_run_all(jupyterlab_real):
         finally:
             browser.close()
     assert (REPO / NOTEBOOK).read_bytes() == on_disk, f"the test wrote to {NOTEBOOK}"
+
+
+def test_traffic_shifting_notebook_in_chromium(jupyterlab):
+    """07 with Run All on the virtual clock: every cell ran, no error output, no widget failure, and its
+    pictures (the per-minute canary plot at least) are drawn images, not blank ones."""
+    from playwright.sync_api import sync_playwright
+
+    notebook = "notebooks/07_traffic_shifting.ipynb"
+    on_disk = (REPO / notebook).read_bytes()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1440, "height": 1100})
+            try:
+                page.goto(f"{jupyterlab['base']}/lab/tree/{notebook}?reset&token={jupyterlab['token']}",
+                          wait_until="domcontentloaded", timeout=120_000)
+                page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
+                page.wait_for_function(KERNEL_READY, timeout=120_000)
+                accept_kernel_dialog(page)
+                menu(page, "Run", "runmenu:run-all")
+                state = wait_for_run(page, RUN_TIMEOUT)
+                page.wait_for_timeout(1000)
+                state = page.evaluate(PAGE_STATE)
+                assert not state["errors"], "error outputs in the notebook:\n" + "\n---\n".join(state["errors"])
+                assert "Error displaying widget" not in state["text"]
+                assert "ROLLBACK_SUCCESSFUL" in state["text"] and "ALARM" in state["text"], (
+                    "the canary's alarm rollback is not on the page")
+                pictures = page.evaluate("""() => [...document.querySelectorAll(
+                    '.jp-OutputArea-output img')].map(img => [img.naturalWidth, img.naturalHeight])""")
+                assert pictures and all(w > 300 and h > 150 for w, h in pictures), pictures
+                page.locator(".jp-OutputArea-output img").last.scroll_into_view_if_needed()
+                page.screenshot(path=str(ARTIFACTS / "07_traffic_shifting.png"))
+            except BaseException:
+                page.screenshot(path=str(ARTIFACTS / "07_traffic_shifting_failure.png"))
+                raise
+        finally:
+            browser.close()
+    assert (REPO / notebook).read_bytes() == on_disk, f"the test wrote to {notebook}"
