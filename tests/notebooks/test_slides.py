@@ -182,7 +182,8 @@ def test_a_missing_deck_source_is_one_line(tmp_path, capsys):
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent: `apt-get install -y chromium`")
 def test_the_talk_deck_shows_as_slides_in_a_browser_offline(talk_deck):
     """Chromium with every http(s) request refused opens the deck from file://: reveal.js starts (slides,
-    not one long page) and a picture slide shows its picture; the screenshot goes to tests/artifacts/."""
+    not one long page), a picture slide shows its picture (the screenshot goes to tests/artifacts/) and S
+    opens the speaker view with the slide's notes."""
     from playwright.sync_api import sync_playwright
     from tests.paths import ARTIFACTS
     refused, failed, errors = [], [], []
@@ -196,8 +197,9 @@ def test_the_talk_deck_shows_as_slides_in_a_browser_offline(talk_deck):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 720})
-            page.route("**/*", offline)
+            context = browser.new_context(viewport={"width": 1280, "height": 720})
+            context.route("**/*", offline)   # the page and the speaker view's window
+            page = context.new_page()
             page.on("requestfailed", lambda request: failed.append(request.url))
             page.on("pageerror", lambda error: errors.append(str(error)))
             page.goto(talk_deck.as_uri())
@@ -216,6 +218,14 @@ def test_the_talk_deck_shows_as_slides_in_a_browser_offline(talk_deck):
                         loaded: img.complete && img.naturalWidth > 0}; }""")
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / TALK_SCREENSHOT))
+            # S opens the speaker view (the notes plugin's own page) with the first slide's notes
+            page.evaluate("Reveal.slide(0, 0)")
+            with page.expect_popup() as opened:
+                page.keyboard.press("s")
+            speaker = opened.value
+            speaker.wait_for_function(
+                "document.querySelector('.speaker-controls-notes .value')?.textContent.includes('Fargate')",
+                timeout=10_000)
         finally:
             browser.close()
     assert not refused and not failed, f"requests refused {refused} / failed {failed}"
