@@ -201,7 +201,7 @@ for kind in sorted({r["ResourceType"] for r in resources}):
 # ## Exercises
 
 # %% slideshow={"slide_type": "skip"}
-from fargate_lab.teach import check
+from fargate_lab.teach import exercises
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # **Exercise 1.** With boto3, find the availability zones of the cluster's subnets. Put them in `zones` as a
@@ -212,11 +212,7 @@ zones = ...   # hint: ec2.describe_subnets(SubnetIds=network.subnet_ids)
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-expected_zones = sorted(s["AvailabilityZone"] for s in
-                        ec2.describe_subnets(SubnetIds=network.subnet_ids)["Subnets"])
-check(zones, lambda answer: list(answer) == expected_zones,
-      "one zone per subnet, e.g. ['us-east-1a', ...], sorted",
-      well_done="Well done: two zones, so one zone can fail and the service keeps running.")
+_ = exercises.cluster_zones(zones, lab, CLUSTER)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>
@@ -233,15 +229,9 @@ check(zones, lambda answer: list(answer) == expected_zones,
 # %% slideshow={"slide_type": "skip"}
 staging_status = ...   # hint: ecs.create_cluster(clusterName=...)["cluster"]["status"]
 
-
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-def staging_is_active(answer):
-    found = ecs.describe_clusters(clusters=["staging"])["clusters"]
-    return answer == "ACTIVE" and bool(found) and found[0]["status"] == "ACTIVE"
-
-check(staging_status, staging_is_active, "create_cluster returns the cluster; its status should be ACTIVE",
-      well_done="Well done. It has no network of its own: tasks in it would use subnets you name.")
+_ = exercises.staging_status(staging_status, lab)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>

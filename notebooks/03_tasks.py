@@ -255,7 +255,7 @@ plots.gantt(samples, title="Three tasks: a healthy one stopped by hand, two fail
 # ## Exercises
 
 # %% slideshow={"slide_type": "skip"}
-from fargate_lab.teach import check
+from fargate_lab.teach import exercises
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # **Exercise 1.** Run the `hello` task definition again **without** `launchType`. Catch the
@@ -266,10 +266,7 @@ forgot_launch_type = ...
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-check(forgot_launch_type, lambda answer: answer == "InvalidParameterException",
-      "wrap ecs.run_task(cluster=CLUSTER, taskDefinition=hello, networkConfiguration=where) in try/except",
-      well_done="Well done. With no launch type and no capacity provider strategy ECS falls back to EC2, "
-                "and this cluster has no EC2 instances: 'No Container Instances were found in your cluster.'")
+_ = exercises.forgot_launch_type(forgot_launch_type)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>
@@ -292,17 +289,9 @@ check(forgot_launch_type, lambda answer: answer == "InvalidParameterException",
 # %% slideshow={"slide_type": "skip"}
 job_exit_code = ...
 
-
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-def job_ran(answer):
-    arns = ecs.list_tasks(cluster=CLUSTER, family="job", desiredStatus="STOPPED")["taskArns"]
-    tasks = ecs.describe_tasks(cluster=CLUSTER, tasks=arns)["tasks"] if arns else []
-    return answer == 0 and any(t["containers"][0].get("exitCode") == 0 for t in tasks)
-
-check(job_exit_code, job_ran, "watch([arn], 300, until=lambda tasks: tasks[0]['lastStatus'] == 'STOPPED'), "
-      "then tasks[0]['containers'][0]['exitCode']",
-      well_done="Well done: exit code 0 with stopCode EssentialContainerExited is how a finished job looks.")
+_ = exercises.job_exit_code(job_exit_code, lab, CLUSTER)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>

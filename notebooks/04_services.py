@@ -215,7 +215,7 @@ plots.timeline(recorder.samples, title="The service's day: start, a crash, scale
 # ## Exercises
 
 # %% slideshow={"slide_type": "skip"}
-from fargate_lab.teach import check, service_here
+from fargate_lab.teach import exercises
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # **Exercise 1.** With plain boto3, scale the service to **4** tasks and wait until it is steady
@@ -226,12 +226,7 @@ from fargate_lab.teach import check, service_here
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-now = service_here(ecs, CLUSTER, SERVICE)
-if now is not None:
-    check(... if now["desiredCount"] == 3 else now,
-          lambda s: (s["desiredCount"], s["runningCount"], len(s["deployments"])) == (4, 4, 1),
-          f"desired is {now['desiredCount']} and {now['runningCount']} run: set desiredCount=4, then wait",
-          well_done="Well done: 4 running, one deployment. No new deployment was needed to scale.")
+_ = exercises.scale_to_four(lab, CLUSTER, SERVICE)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>
@@ -251,16 +246,7 @@ started_total = ...
 
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-import re
-
-def started_in_events():
-    events = ecs.describe_services(cluster=CLUSTER, services=[SERVICE])["services"][0]["events"]
-    return sum(int(m.group(1)) for e in events for m in [re.search(r"has started (\d+) tasks", e["message"])] if m)
-
-if service_here(ecs, CLUSTER, SERVICE) is not None:
-    check(started_total, lambda answer: answer == started_in_events(),
-          "re.search(r'has started (\\d+) tasks', event['message']) on every event, and add the numbers",
-          well_done="Well done: every start is in the events, with the task ids.")
+_ = exercises.started_total(started_total, lab, CLUSTER, SERVICE)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>

@@ -214,7 +214,7 @@ print("left behind:", left or "nothing")
 # ## Exercises
 
 # %% slideshow={"slide_type": "skip"}
-from fargate_lab.teach import check
+from fargate_lab.teach import exercises
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # **Exercise 1.** Leave nothing behind: deregister every ACTIVE revision of the families this notebook
@@ -224,17 +224,9 @@ from fargate_lab.teach import check
 # %% slideshow={"slide_type": "skip"}
 deregistered = ...
 
-
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-def none_active(answer):
-    left = [a for f in ("my-application", "lesson-08-web")
-            for a in ecs.list_task_definitions(familyPrefix=f, status="ACTIVE")["taskDefinitionArns"]]
-    return answer >= 1 and not left
-
-check(deregistered, none_active, "ecs.list_task_definitions(familyPrefix=..., status='ACTIVE') lists them; "
-      "deregister each ARN", well_done="Well done: INACTIVE revisions can no longer start tasks. "
-                                       "ecs.delete_task_definitions(taskDefinitions=[...]) removes them for good.")
+_ = exercises.deregistered(deregistered, lab)
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>
@@ -256,21 +248,9 @@ check(deregistered, none_active, "ecs.list_task_definitions(familyPrefix=..., st
 # %% slideshow={"slide_type": "skip"}
 bigger_total = ...
 
-
 # %% slideshow={"slide_type": "skip"}
 # NBVAL_CHECK_OUTPUT
-def bigger(answer):
-    expected = 0.0
-    for task in tasks:
-        if task.get("pullStartedAt") is None:
-            continue
-        end = task["stoppedAt"].timestamp() if task.get("stoppedAt") else now
-        expected += estimate_cost({"cpu": "1024", "memory": "2048"}, hours=(end - task["pullStartedAt"].timestamp()) / 3600).total
-    return abs(answer - expected) < 1e-6
-
-check(bigger_total, bigger, "the same hours per task, a different size: sum estimate_cost(...).total",
-      well_done=f"Well done: {bigger_total / total if bigger_total is not ... and total else 0:.1f} times what "
-                "the session's own sizes cost: size tasks for what they use.")
+_ = exercises.bigger_total(bigger_total, tasks, now)   # the tasks and the clock of the cost cell above
 
 # %% [markdown] slideshow={"slide_type": "skip"}
 # <details><summary>A solution</summary>
