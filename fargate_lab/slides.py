@@ -55,7 +55,7 @@ class Deck:
 
     def describe(self) -> str:
         size = self.html.stat().st_size / 1024
-        return (f"{self.html}: {self.facts.slides} slides ({self.facts.subslides} below them), "
+        return (f"{self.html}: {self.facts.slides} slides and {self.facts.subslides - self.facts.slides} below them, "
                 f"{self.facts.images} pictures, {self.facts.notes} speaker notes, {size:,.0f} KB, "
                 f"built in {self.seconds:.0f} s")
 

@@ -20,11 +20,11 @@
 #
 # ## Containers without servers
 #
-# Demos: fargate-lab's local cloud, on a virtual clock
+# Pictures and demos: fargate-lab's local cloud, no AWS account
 
 # %% [markdown] slideshow={"slide_type": "notes"}
-# Fargate launched in January 2018. It runs Docker containers without owning EC2 instances: Amazon
-# abstracts the creation of servers away from the developer. With the CLI, services are created from the
+# Fargate launched in January. It runs Docker containers without owning EC2 instances: Amazon abstracts
+# the creation of servers away from the developer. With the CLI, services are created from the
 # docker-compose file. Every picture in this deck was drawn by fargate-lab's local cloud, no AWS account.
 
 # %% slideshow={"slide_type": "skip"}
