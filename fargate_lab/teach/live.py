@@ -7,6 +7,11 @@
     live.stop()                 # or the widget's Stop button; `with LivePlot(...) as live:` stops on exit
 
     live.run(600, step=5)       # virtual clock: advance 5 s, sample, redraw; headless runs end with a figure
+    live.say("watch the old tasks drain")   # a line of your own under the title, until the next one
+
+Under the title, large, stands what last happened (a `Narrator`'s sentence, e.g. "web:3: 3 tasks
+failed to start → FAILED → rolling back to web:2", or what `say()` was given) until something else
+does, so the moment stays on screen while the presenter talks; the status line repeats it.
 
 Every matplotlib call on this figure happens under one lock, from whichever thread
 samples; on ipympl the canvas is drawn right there and the image goes to the browser
@@ -25,13 +30,22 @@ import matplotlib
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .plots import draw_timeline, place_legends
+from .narration import Narrator
+from .plots import MILESTONE_STYLE, PALETTE, draw_timeline, has_requests, place_legends
 from .sampling import Recorder, Sample
 
 DEFAULT_INTERVAL = 0.25          # seconds of wall time between redraws: 4 a second
 MAX_FAILURES = 3                 # consecutive failed samples before the sampler gives up
-FIGURE_SIZE = (10, 5.0)
-IMAGE_DPI = 72                   # the PNG fallback: small enough to encode 4 times a second
+FIGURE_SIZE = (12, 6.4)          # inches: 1080 x 576 px at IMAGE_DPI, fits a 1280 x 720 projector
+IMAGE_DPI = 90                   # the PNG fallback: 11 pt text is 14 px, still encoded 4 times a second
+FONT_SIZE, TITLE_SIZE, NARRATION_SIZE = 11, 13, 15   # points
+# Fixed layout (constrained layout would cost more than the rest of a frame): title and narration
+# on top, legends right of the axes.
+LAYOUT = {"left": 0.055, "right": 0.64, "top": 0.85, "bottom": 0.085, "hspace": 0.16}
+TITLE_Y, NARRATION_Y = 0.985, 0.925
+MILESTONE_LABELS = {label for _, _, label in MILESTONE_STYLE.values()}
+# Words in a narration line that mean something went wrong: it is shown in the failure colour.
+BAD_NEWS = ("FAILED", "rolling back", "failed", "deadlock", "unable")
 
 
 def ipympl_active() -> bool:
@@ -60,13 +74,32 @@ class LivePlot:
         self._legend_key: tuple = ()
         self.listeners: list[Callable[[Sample], None]] = []  # e.g. a DemoPanel's status line
         self.last_error: Exception | None = None
+        self.narrator = Narrator()
+        self.narration: str | None = None      # what the figure says under the title
+        self._narrated = 0                     # samples the narrator has seen
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._widget = None
         self._image: Any = None            # an ipywidgets.Image when the output is "png"
         self.figure = self._make_figure()
-        self._tasks_ax, self._targets_ax = self.figure.subplots(2, 1, sharex=True, height_ratios=(3, 1.3))
+        self._traffic_ax: Any = None
+        self._latency_ax: Any = None
+        self._make_axes(traffic=False)
+        self._title = self.figure.text(0.01, TITLE_Y, self.title, fontsize=TITLE_SIZE, fontweight="bold",
+                                       va="top", ha="left")
+        self._narration = self.figure.text(0.01, NARRATION_Y, "", fontsize=NARRATION_SIZE, fontweight="bold",
+                                           va="top", ha="left")
+
+    def say(self, text: str) -> None:
+        """Show `text` under the title (and on the status line) until the narrator or `say` has
+        something newer."""
+        with self._lock:
+            self.narration = text
+            if self.recorder.samples:
+                self.show()
+            else:
+                self._say(text)
 
     # -- one frame ------------------------------------------------------------------------
     def update(self, force: bool = False) -> Sample:
@@ -219,25 +252,56 @@ class LivePlot:
         else:
             figure = Figure(figsize=FIGURE_SIZE, dpi=IMAGE_DPI)
             FigureCanvasAgg(figure)  # attaches itself: draws and encodes without pyplot
-        # A fixed layout: constrained layout would cost more than the rest of a frame.
-        figure.subplots_adjust(left=0.06, right=0.70, top=0.93, bottom=0.1, hspace=0.12)
+        figure.subplots_adjust(**LAYOUT)
         return figure
+
+    def _make_axes(self, traffic: bool) -> None:
+        """Tasks and targets; under them the load balancer's traffic once there is some."""
+        for ax in list(self.figure.axes):
+            ax.remove()
+        ratios = (3, 1.2, 1.4) if traffic else (3, 1.3)
+        axes = self.figure.subplots(len(ratios), 1, sharex=True, height_ratios=ratios)
+        self._tasks_ax, self._targets_ax = axes[0], axes[1]
+        self._traffic_ax = axes[2] if traffic else None
+        self._latency_ax = self._traffic_ax.twinx() if traffic else None
+        self._legend_key = ()
+
+    def _narrate(self, samples: list[Sample]) -> None:
+        """Let the narrator see every sample since the last frame (frames skip samples; it must not)."""
+        if len(samples) < self._narrated:       # the recorder was cleared
+            self.narrator, self._narrated = Narrator(), 0
+        for sample in samples[self._narrated:]:
+            said = self.narrator.update(sample)
+            if said:
+                self.narration = said
+        self._narrated = len(samples)
 
     def _draw_samples(self, samples: list[Sample]) -> None:
         # The static timeline, drawn again into the same axes: one look for both plots, and
         # milestones (started / completed / failed / rollback) appear as they happen.  Only the
         # data artists are replaced: clearing the axes and rebuilding unchanged legends would
         # cost more than the rest of the frame.
-        for ax in (self._tasks_ax, self._targets_ax):
+        self._narrate(samples)
+        if self._traffic_ax is None and has_requests(samples):
+            self._make_axes(traffic=True)
+        axes = [ax for ax in (self._tasks_ax, self._targets_ax, self._traffic_ax, self._latency_ax) if ax is not None]
+        for ax in axes:
             for artist in [*ax.collections, *ax.lines, *ax.texts, *ax.patches]:
                 artist.remove()
         elapsed = samples[-1].at - samples[0].at
-        handles = draw_timeline(self._tasks_ax, self._targets_ax, samples,
-                                title=f"{self.title} at {elapsed:.0f} s: {samples[-1].summary()}",
-                                window=self.window, font_size=8, title_size=10, legends=False)
+        self._title.set_text(f"{self.title} at {elapsed:.0f} s: {samples[-1].summary()}")
+        narration = self.narration or ""
+        self._narration.set_text(narration)
+        self._narration.set_color(PALETTE["failure"] if any(w in narration for w in BAD_NEWS) else PALETTE["neutral"])
+        handles = draw_timeline(self._tasks_ax, self._targets_ax, samples, title="", show_limits=True,
+                                window=self.window, font_size=FONT_SIZE, title_size=TITLE_SIZE, legends=False,
+                                traffic_ax=self._traffic_ax, latency_ax=self._latency_ax)
+        # the milestones are named on their lines: their legend entries would only cost time to draw
+        handles["tasks"] = [h for h in handles["tasks"] if h.get_label() not in MILESTONE_LABELS]
         key = tuple((name, tuple(h.get_label() for h in hs)) for name, hs in handles.items())
         if key != self._legend_key:
-            place_legends(self._tasks_ax, self._targets_ax, handles, font_size=8)
+            place_legends(self._tasks_ax, self._targets_ax, handles, font_size=FONT_SIZE,
+                          traffic_ax=self._traffic_ax)
             self._legend_key = key
 
     def _png(self) -> bytes:
@@ -249,7 +313,8 @@ class LivePlot:
         elif self._image is not None:
             self._image.value = self._png()  # a trait assignment: thread-safe and nbval-safe
         sampler = threading.current_thread() is self._thread
-        self._say(f"sampling every {self.interval:g} s: {self.frames} frames" if sampler else f"{self.frames} frames")
+        frames = f"sampling every {self.interval:g} s: {self.frames} frames" if sampler else f"{self.frames} frames"
+        self._say(f"{self.narration}  ·  {frames}" if self.narration else frames)
 
 
 def _png_of(canvas) -> bytes:

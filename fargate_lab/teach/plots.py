@@ -12,29 +12,44 @@ from __future__ import annotations
 import io
 
 from matplotlib.artist import Artist
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .history import (Milestone, Phase, deployments_of, milestones, overlaps, task_histories, task_phases)
+from .history import (DeploymentInfo, Milestone, Phase, deployments_of, milestones, overlaps, task_histories,
+                      task_phases)
 from .rollout import RolloutExplanation, explain_rollout
 from .sampling import Sample
 
-# Deployments take these in order of creation (no red: red means failure here).
-DEPLOYMENT_COLOURS = ("#4C72B0", "#DD8452", "#55A868", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C",
-                      "#CCB974", "#64B5CD")
-TARGET_COLOURS = {"healthy": "#2E7D32", "initial": "#F9A825", "draining": "#9E9E9E", "unhealthy": "#C62828",
-                  "unused": "#E0E0E0", "unavailable": "#6D4C41"}
-MILESTONE_STYLE = {  # colour, line style, legend text
-    "started": ("#37474F", ":", "deployment started"),
-    "completed": ("#2E7D32", "-", "deployment completed"),
-    "failed": ("#C62828", "-", "deployment failed"),
-    "rollback": ("#C62828", "--", "rolling back"),
-    "deadlock": ("#6A1B9A", "-.", "deadlock (min/max percent)"),
+# One colour, one meaning, in every plot: Okabe & Ito's colour-blind-safe set.  Revisions (task
+# definitions) take the first three hues in turn; a fourth and later one repeats them with a dotted
+# hatch rather than adding hues that colour-blind viewers (and projectors) cannot tell apart.
+REVISION_COLOURS = ("#0072B2", "#E69F00", "#CC79A7")   # blue, orange, reddish purple: which code runs
+PALETTE: dict[str, str] = {
+    "healthy": "#009E73",       # bluish green: healthy targets, and nothing else
+    "checking": "#F0E442",      # yellow: health checks still running (target `initial`)
+    "failure": "#D55E00",       # vermillion: failed, unhealthy, rolling back, 5xx
+    "leaving": "#999999",       # grey: on the way out (stopping tasks, draining targets, stopped)
+    "neutral": "#000000",       # black: desired count, limits, deployment started / completed
+    "unknown": "#BBBBBB",       # light grey: tasks with no revision known
 }
-# How each task state looks in the Gantt chart: the deployment gives the colour, the state
-# the shade and hatch, so both read at once.
+REVISION_HATCHES = ("", "..", "xx")   # after the hues run out: hue 1 dotted, ..., then crossed
+LEAVING_HATCH = "///"                 # stopping tasks and draining targets alike
+DEPLOYMENT_COLOURS = REVISION_COLOURS    # kept for callers of the old name
+TARGET_COLOURS = {"healthy": PALETTE["healthy"], "initial": PALETTE["checking"], "draining": PALETTE["leaving"],
+                  "unhealthy": PALETTE["failure"], "unused": PALETTE["unknown"], "unavailable": PALETTE["unknown"]}
+TARGET_HATCHES = {"draining": LEAVING_HATCH}
+MILESTONE_STYLE = {  # colour, line style, legend text
+    "started": (PALETTE["neutral"], ":", "deployment started"),
+    "completed": (PALETTE["neutral"], "-", "deployment completed"),
+    "failed": (PALETTE["failure"], "-", "deployment failed"),
+    "rollback": (PALETTE["failure"], "--", "rolling back"),
+    "deadlock": (PALETTE["failure"], "-.", "deadlock (min/max percent)"),
+}
+# How each task state looks in the Gantt chart: the revision gives the colour, the state the shade
+# and hatch, so both read at once.
 STATE_STYLE = {  # alpha, hatch
     "PROVISIONING": (0.18, ""),
     "PENDING": (0.38, ""),
@@ -44,6 +59,7 @@ STATE_STYLE = {  # alpha, hatch
     "STOPPING": (0.40, "xxx"),
     "DEPROVISIONING": (0.15, "..."),
 }
+FONT = {"small": 9, "normal": 10.5, "title": 13}   # points: readable at 100 dpi on a 1280 x 720 projector
 
 
 class StaticFigure(Figure):
@@ -59,109 +75,196 @@ def new_figure(width: float, height: float) -> StaticFigure:
     return StaticFigure(figsize=(width, height), layout="constrained")
 
 
-def deployment_colours(deployment_ids: list[str]) -> dict[str, str]:
-    return {d: DEPLOYMENT_COLOURS[i % len(DEPLOYMENT_COLOURS)] for i, d in enumerate(deployment_ids)}
+def revision_styles(revisions: list[str]) -> dict[str, tuple[str, str]]:
+    """(colour, hatch) per task definition, in the order given (first seen first)."""
+    hues = REVISION_COLOURS
+    return {r: (hues[i % len(hues)], REVISION_HATCHES[(i // len(hues)) % len(REVISION_HATCHES)])
+            for i, r in enumerate(revisions)}
+
+
+def deployment_styles(samples: list[Sample]) -> dict[str, tuple[str, str]]:
+    """(colour, hatch) per deployment id: its task definition's, so two deployments of one revision
+    look alike and the legend names revisions (family:revision), not ids."""
+    infos = deployments_of(samples)
+    styles = revision_styles(list(dict.fromkeys(_revision(d) for d in infos)))
+    return {d.id: styles[_revision(d)] for d in infos}
+
+
+def deployment_colours(samples_or_ids) -> dict[str, str]:
+    """Colour per deployment id (from samples: by revision; from bare ids: in turn)."""
+    if samples_or_ids and isinstance(samples_or_ids[0], Sample):
+        return {d: colour for d, (colour, _) in deployment_styles(samples_or_ids).items()}
+    hues = REVISION_COLOURS
+    return {d: hues[i % len(hues)] for i, d in enumerate(samples_or_ids)}
+
+
+def _revision(d: DeploymentInfo) -> str:
+    return d.task_definition or d.label
+
+
+def widen_labels(controls) -> None:
+    """Give ipywidgets controls (sliders...) room for their whole description: the default width
+    cuts "desired count" to "desired c…".  Call with the sliders after making them."""
+    for control in controls:
+        control.style.description_width = "initial"
 
 
 # -- timeline -------------------------------------------------------------------------------
 
-# Tasks still shutting down: DEACTIVATING is the load balancer's deregistration delay.
-STOPPING_STATES = ("DEACTIVATING", "STOPPING")
-# Same shades as the Gantt chart's PENDING and DEACTIVATING, so the two plots speak alike.
-LAYER_STYLE = {"running": (1.0, ""), "pending": (0.38, ""), "stopping": (0.45, "///")}  # alpha, hatch
-LAYER_LABEL = {"running": "running", "pending": "pending", "stopping": "stopping (draining)"}
+# Tasks on the way out: DEACTIVATING is the load balancer's deregistration delay, then STOPPING
+# and DEPROVISIONING.  DescribeTasks still lists them, but their desiredStatus is STOPPED, and
+# maximumPercent caps only the tasks the scheduler wants RUNNING (ecs-behaviour.md §2.1): so the
+# stack can rise above the cap by exactly this band.
+STOPPING_STATES = ("DEACTIVATING", "STOPPING", "DEPROVISIONING")
+LAYER_STYLE = {"running": (1.0, ""), "pending": (0.38, ""), "stopping": (0.45, LEAVING_HATCH)}  # alpha, hatch
+LAYER_LABEL = {"running": "running", "pending": "pending (starting)",
+               "stopping": "stopping (not counted by the cap)"}
+STOPPING = ""   # the stopping layer's "deployment": one band for every deployment's leaving tasks
 
 
-def stacked_counts(samples: list[Sample]) -> tuple[list[float], list[tuple[str, str, list[int]]]]:
-    """x (seconds since the first sample) and the timeline's layers, bottom first:
-    (deployment id, "running" | "pending" | "stopping", counts).  Running layers come
-    first so the solid part of the stack is what serves traffic; "stopping" (draining
-    from the load balancer, then shutting down) needs task data and is left out without it."""
-    t0 = samples[0].at
+def stacked_counts(samples: list[Sample], t0: float | None = None
+                   ) -> tuple[list[float], list[tuple[str, str, list[int]]]]:
+    """x (seconds since `t0`, by default the first sample) and the timeline's layers, bottom first:
+    (deployment id, "running" | "pending", counts) per deployment, then one ("", "stopping", counts)
+    for the tasks of any deployment on their way out.  Running layers come first so the solid part
+    of the stack is what serves traffic; "stopping" needs task data and is left out without it."""
+    t0 = samples[0].at if t0 is None else t0
     x = [s.at - t0 for s in samples]
     layers = []
-    for kind in LAYER_STYLE:
+    for kind in ("running", "pending"):
         for d in deployments_of(samples):
             counts = [_layer_count(s, d.id, kind) for s in samples]
             if any(counts):
                 layers.append((d.id, kind, counts))
+    stopping = [sum(t.last_status in STOPPING_STATES for t in s.tasks or ()) for s in samples]
+    if any(stopping):
+        layers.append((STOPPING, "stopping", stopping))
     return x, layers
 
 
 def _layer_count(sample: Sample, deployment_id: str, kind: str) -> int:
-    if kind == "stopping":
-        return sum(t.deployment == deployment_id and t.last_status in STOPPING_STATES for t in sample.tasks or ())
     found = sample.deployment(deployment_id)
     return getattr(found, kind) if found else 0
 
 
 def timeline(samples: list[Sample], title: str = "Rolling deployment: tasks per deployment",
-             show_limits: bool = False) -> Figure:
-    """Running (solid), pending (light) and stopping (hatched) tasks per deployment, stacked;
-    the desired count; milestones from deployments and service events; target health underneath."""
+             show_limits: bool = False, traffic: bool = True) -> Figure:
+    """Running (solid), pending (light) tasks per revision and stopping ones (grey, hatched), stacked;
+    the desired count; milestones from deployments and service events; target health underneath,
+    and the load balancer's requests, 5xx and latency when there was traffic (and `traffic`)."""
     if not samples:
         raise ValueError("samples: nothing recorded yet; call Recorder.sample() or record() first")
     has_targets = any(s.targets.total for s in samples)
+    has_traffic = traffic and has_requests(samples)
     # A long legend (many deployments) needs a taller figure to stand beside the plot.
     entries = len(deployments_of(samples)) + 4 + 2 * show_limits + len({m.kind for m in milestones(samples)})
-    fig = new_figure(11, (5.6 if has_targets else 4.2) + 0.2 * max(0, entries - 13))
-    if has_targets:
-        tasks_ax, targets_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 1.2))
-    else:
-        tasks_ax, targets_ax = fig.subplots(1, 1), None
-    draw_timeline(tasks_ax, targets_ax, samples, title, show_limits=show_limits)
+    height = 4.4 + 1.6 * has_targets + 2.0 * has_traffic + 0.2 * max(0, entries - 13)
+    fig = new_figure(12, height)
+    ratios = (3, 1.2, 1.5)[:1 + has_targets + has_traffic]
+    axes = list(fig.subplots(len(ratios), 1, sharex=True, height_ratios=ratios, squeeze=False)[:, 0])
+    tasks_ax = axes.pop(0)
+    targets_ax = axes.pop(0) if has_targets else None
+    traffic_ax = axes.pop(0) if has_traffic else None
+    draw_timeline(tasks_ax, targets_ax, samples, title, show_limits=show_limits, traffic_ax=traffic_ax)
+    relabel_milestones(fig, tasks_ax, samples)
     return fig
 
 
+def relabel_milestones(fig: Figure, tasks_ax, samples: list[Sample], font_size: float = FONT["small"]) -> None:
+    """Place the milestone names again once the layout has made room for the legends: they are
+    spaced in points at the axes' width, which the constrained layout changes after they are drawn."""
+    engine = fig.get_layout_engine()
+    if engine is None:
+        return
+    engine.execute(fig)
+    left = tasks_ax.get_xlim()[0]
+    for text in list(tasks_ax.texts):
+        text.remove()
+    t0 = samples[0].at
+    _draw_milestones(tasks_ax, [m for m in milestones(samples) if m.at - t0 >= left], t0, label=True,
+                     font_size=font_size, lines=False)
+
+
+def has_requests(samples: list[Sample]) -> bool:
+    """Did CloudWatch report any request to the service's target groups?"""
+    return any(m.requests for s in samples for m in s.traffic if m.target_group)
+
+
 def draw_timeline(tasks_ax, targets_ax, samples: list[Sample], title: str, show_limits: bool = False,
-                  window: float | None = None, font_size: float = 9, title_size: float = 12,
-                  legends: bool = True) -> dict[str, list]:
-    """The timeline into existing axes (the live plot redraws it this way); `targets_ax` may be None.
-    `window`: show only the last so many seconds.  Returns the legend handles per axes;
-    `legends=False` leaves placing them to the caller (the live plot keeps unchanged legends)."""
+                  window: float | None = None, font_size: float = FONT["small"], title_size: float = FONT["title"],
+                  legends: bool = True, traffic_ax=None, latency_ax=None) -> dict[str, list]:
+    """The timeline into existing axes (the live plot redraws it this way); `targets_ax` and
+    `traffic_ax` may be None.  `window`: show only the last so many seconds (the x axis still counts
+    from the first sample, colours stay those of the whole recording).  Returns the legend handles
+    per axes; `legends=False` leaves placing them to the caller (the live plot keeps unchanged legends)."""
+    t0 = samples[0].at
     infos = {d.id: d for d in deployments_of(samples)}
-    colours = deployment_colours(list(infos))
-    x, layers = stacked_counts(samples)
-    x, layers, desired = _only_changes(x, layers, [s.desired for s in samples])
-    _stack_tasks(tasks_ax, x, layers, infos, colours)
-    tasks_ax.step(x, desired, where="post", color="black", lw=2, ls="--", label="desired", zorder=5)
+    styles = deployment_styles(samples)
+    shown = _in_window(samples, window)
+    x, layers = stacked_counts(shown, t0)
+    x, layers, desired = _only_changes(x, layers, [s.desired for s in shown])
+    _stack_tasks(tasks_ax, x, layers, styles)
+    tasks_ax.step(x, desired, where="post", color=PALETTE["neutral"], lw=2.2, ls="--", label="desired", zorder=5)
     tallest = max([sum(c[i] for _, _, c in layers) for i in range(len(x))] + desired)
     if show_limits:
-        tallest = max(tallest, _limit_lines(tasks_ax, [s.at - samples[0].at for s in samples], samples))
+        tallest = max(tallest, _limit_lines(tasks_ax, shown, t0))
     marks = milestones(samples)
-    tasks_ax.set_ylabel("tasks")
+    tasks_ax.set_ylabel("tasks", fontsize=font_size)
     tasks_ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     # Headroom above the stack: the milestone labels stand there, clear of the areas.
     tasks_ax.set_ylim(0, tallest * 1.4 + 1 if marks else tallest + 1.5)
-    tasks_ax.set_title(title, loc="left", fontsize=title_size, fontweight="bold")
+    if title:
+        tasks_ax.set_title(title, loc="left", fontsize=title_size, fontweight="bold")
     tasks_ax.grid(axis="y", alpha=0.3)
-    bottom = targets_ax or tasks_ax
+    axes = [ax for ax in (tasks_ax, targets_ax, traffic_ax) if ax is not None]
     right = max(x[-1], 1.0)
-    left = min([0.0] + [m.at - samples[0].at for m in marks])
-    if window:
-        left = max(left, right - window)
+    left = x[0] if window else min([0.0] + [m.at - t0 for m in marks])
     right = max(right, left + 1)
-    bottom.set_xlim(left, right + 0.02 * (right - left))  # room for a milestone label at the very end
-    for ax in filter(None, (tasks_ax, targets_ax)):
-        _draw_milestones(ax, [m for m in marks if m.at - samples[0].at >= left], samples[0].at,
-                         label=ax is tasks_ax, font_size=8)
-    handles = {"tasks": _layer_handles(layers, infos, colours) + tasks_ax.get_legend_handles_labels()[0]
-               + _milestone_handles(marks), "targets": []}
+    axes[-1].set_xlim(left, right + 0.02 * (right - left))  # room for a milestone label at the very end
+    for ax in axes:
+        ax.tick_params(labelsize=font_size)
+        _draw_milestones(ax, [m for m in marks if m.at - t0 >= left], t0, label=ax is tasks_ax, font_size=font_size)
+    handles = {"tasks": _layer_handles(layers, infos, styles, samples) + tasks_ax.get_legend_handles_labels()[0]
+               + _milestone_handles(marks), "targets": [], "traffic": []}
     if targets_ax is not None:
-        handles["targets"] = _target_areas(targets_ax, samples)
+        handles["targets"] = _target_areas(targets_ax, shown, t0, font_size)
+    if traffic_ax is not None:
+        handles["traffic"] = traffic_lines(traffic_ax, samples, t0, left, font_size, latency_ax)
     if legends:
-        place_legends(tasks_ax, targets_ax, handles, font_size)
-    bottom.set_xlabel("seconds since recording started (cloud time)")
+        place_legends(tasks_ax, targets_ax, handles, font_size, traffic_ax)
+    axes[-1].set_xlabel(_time_label(samples), fontsize=font_size)
     return handles
 
 
-def place_legends(tasks_ax, targets_ax, handles: dict[str, list], font_size: float = 9) -> None:
+def _in_window(samples: list[Sample], window: float | None) -> list[Sample]:
+    """The samples of the last `window` seconds, and the one before (where the first step starts)."""
+    if not window:
+        return samples
+    since = samples[-1].at - window
+    first = next((i for i, s in enumerate(samples) if s.at >= since), len(samples) - 1)
+    return samples[max(0, first - 1):]
+
+
+def _time_label(samples: list[Sample]) -> str:
+    steps = sorted(b.at - a.at for a, b in zip(samples, samples[1:]) if b.at > a.at)
+    step = steps[len(steps) // 2] if steps else 0
+    sampled = f"; areas sampled every {step:.0f} s, milestones at their exact time" if step >= 2 else ""
+    return "seconds since recording started (cloud time" + sampled + ")"
+
+
+def place_legends(tasks_ax, targets_ax, handles: dict[str, list], font_size: float = FONT["small"],
+                  traffic_ax=None) -> None:
     """The timeline's legends, right of each axes."""
     tasks_ax.legend(handles=handles["tasks"], loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=font_size,
                     frameon=False)
     if targets_ax is not None and handles["targets"]:
         targets_ax.legend(handles=handles["targets"], loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                          fontsize=font_size, frameon=False, title="load balancer", title_fontsize=font_size)
+                          fontsize=font_size, frameon=False, title="load balancer targets", title_fontsize=font_size)
+    if traffic_ax is not None and handles.get("traffic"):
+        # further right: the latency axis's ticks stand between
+        traffic_ax.legend(handles=handles["traffic"], loc="upper left", bbox_to_anchor=(1.07, 1.0),
+                          fontsize=font_size, frameon=False, title="per minute (CloudWatch)",
+                          title_fontsize=font_size)
 
 
 def _only_changes(x: list[float], layers, desired: list[int]):
@@ -174,55 +277,177 @@ def _only_changes(x: list[float], layers, desired: list[int]):
             [desired[i] for i in keep])
 
 
-def _stack_tasks(ax, x, layers, infos, colours) -> None:
+def _stack_tasks(ax, x, layers, styles) -> None:
     if not layers:
         return
-    areas = ax.stackplot(x, *[c for _, _, c in layers], step="post",
-                         colors=[colours[d] for d, _, _ in layers], edgecolor="white", linewidth=0.3)
-    for area, (_, kind, _) in zip(areas, layers):
+    colours = [PALETTE["leaving"] if kind == "stopping" else styles.get(d, (PALETTE["unknown"], ""))[0]
+               for d, kind, _ in layers]
+    areas = ax.stackplot(x, *[c for _, _, c in layers], step="post", colors=colours, edgecolor="white",
+                         linewidth=0.3)
+    for area, (d, kind, _) in zip(areas, layers):
         alpha, hatch = LAYER_STYLE[kind]
         area.set_alpha(alpha)
-        area.set_hatch(hatch)
+        if kind == "stopping":
+            area.set_edgecolor("#555555")
+            area.set_hatch(hatch)
+        else:
+            area.set_hatch(styles.get(d, ("", ""))[1])   # a fourth revision's dots (white on its hue)
 
 
-def _layer_handles(layers, infos, colours) -> list[Patch]:
-    """One legend entry per deployment (its colour), then one per kind of layer (its shade):
-    deployments x kinds entries would not fit beside the plot."""
+def _layer_handles(layers, infos, styles, samples) -> list[Patch]:
+    """One legend entry per revision (its colour), then one per kind of layer (its shade):
+    revisions x kinds entries would not fit beside the plot."""
     drawn = {d for d, _, _ in layers}
-    deployments = [d for d in infos if d in drawn]  # in order of creation, as the colours go
+    revisions: dict[str, list[str]] = {}
+    for d in infos:   # in order of creation, as the colours go
+        if d in drawn:
+            revisions.setdefault(_revision(infos[d]), []).append(d)
+    entries = []
+    for revision, ids in revisions.items():
+        colour, hatch = styles[ids[0]]
+        label = revision if len(ids) == 1 else f"{revision} ({len(ids)} deployments)"
+        entries.append(Patch(facecolor=colour, hatch=hatch, edgecolor="white", label=label))
     kinds = [k for k in LAYER_STYLE if any(kind == k for _, kind, _ in layers)]
-    return ([Patch(color=colours[d], label=infos[d].label) for d in deployments]
-            + [Patch(facecolor=(0.45, 0.45, 0.45, LAYER_STYLE[k][0]), hatch=LAYER_STYLE[k][1], edgecolor="white",
-                     label=LAYER_LABEL[k]) for k in kinds])
+    for k in kinds:
+        alpha, hatch = LAYER_STYLE[k]
+        grey = PALETTE["leaving"] if k == "stopping" else "#595959"
+        entries.append(Patch(facecolor=to_rgba(grey, alpha), hatch=hatch,
+                             edgecolor="#555555" if hatch else "white", label=LAYER_LABEL[k]))
+    return entries
 
 
-def _limit_lines(ax, x, samples) -> int:
-    """The two limits of the deployment configuration over time; returns the highest."""
+def _limit_lines(ax, samples: list[Sample], t0: float) -> int:
+    """The deployment configuration's two limits over time, labelled with the last sample's numbers;
+    returns the highest."""
     from ..engine.scheduler import limits
+    x = [s.at - t0 for s in samples]
     lows, highs = zip(*(limits(s.desired, s.minimum_healthy_percent, s.maximum_percent) for s in samples))
-    ax.step(x, highs, where="post", color="#C62828", lw=1.2, label="at most (maximumPercent)")
-    ax.step(x, lows, where="post", color="#2E7D32", lw=1.2, label="at least healthy (minimumHealthyPercent)")
+    ax.step(x, highs, where="post", color=PALETTE["neutral"], lw=1.3, ls="-.",
+            label=f"cap ⌊desired × max %⌋ (now {highs[-1]})")
+    ax.step(x, lows, where="post", color=PALETTE["neutral"], lw=1.6, ls=":",
+            label=f"floor ⌈desired × min healthy %⌉ (now {lows[-1]})")
     return max(highs)
 
 
-def _target_areas(ax, samples: list[Sample]) -> list:
+def _target_areas(ax, samples: list[Sample], t0: float, font_size: float = FONT["small"]) -> list:
     """Stacked target states; returns the legend handles."""
     shown = [s for s in ("healthy", "initial", "draining", "unhealthy") if any(getattr(p.targets, s) for p in samples)]
-    ax.set_ylabel("targets")
+    ax.set_ylabel("targets", fontsize=font_size)
     if not shown:  # no load balancer (yet)
         return []
-    x = [p.at - samples[0].at for p in samples]
+    x = [p.at - t0 for p in samples]
     counts = [("", s, [getattr(p.targets, s) for p in samples]) for s in shown]
     x, counts, _ = _only_changes(x, counts, [0] * len(x))
-    areas = ax.stackplot(x, *[c for _, _, c in counts], step="post", labels=shown,
-                         colors=[TARGET_COLOURS[s] for s in shown], alpha=0.85)
+    areas = ax.stackplot(x, *[c for _, _, c in counts], step="post", labels=[_TARGET_LABEL[s] for s in shown],
+                         colors=[TARGET_COLOURS[s] for s in shown], alpha=0.9)
+    for area, state in zip(areas, shown):
+        if state in TARGET_HATCHES:
+            area.set_hatch(TARGET_HATCHES[state])
+            area.set_edgecolor("#555555")
+            area.set_linewidth(0)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
     ax.set_ylim(0, max(p.targets.total for p in samples) + 1)
     ax.grid(axis="y", alpha=0.3)
     return list(areas)
 
 
-def _draw_milestones(ax, marks: list[Milestone], t0: float, label: bool, font_size: float = 8) -> None:
+_TARGET_LABEL = {"healthy": "healthy", "initial": "initial (health checks running)",
+                 "draining": "draining (deregistering)", "unhealthy": "unhealthy"}
+
+
+def traffic_minutes(samples: list[Sample]) -> list:
+    """Every minute the samples carry, the latest reading of each (a minute read again may have grown)."""
+    latest = {}
+    for s in samples:
+        for m in s.traffic:
+            latest[(m.target_group, m.at)] = m
+    return sorted(latest.values(), key=lambda m: (m.target_group, m.at))
+
+
+def traffic_lines(ax, samples: list[Sample], t0: float, left: float = 0.0,
+                  font_size: float = FONT["small"], latency_ax=None) -> list:
+    """Requests a second per revision (per target group: one revision in the group, or "all
+    revisions" when a rolling deployment had two in it, which CloudWatch does not split), 5xx a
+    second (targets', and the load balancer's own when no target could answer), and the average
+    response time on its own scale (`latency_ax`, else a twin of `ax` made here).  Returns the
+    legend handles."""
+    minutes = [m for m in traffic_minutes(samples) if m.at + 60 - t0 > left]
+    styles = revision_styles(list(dict.fromkeys(_revision(d) for d in deployments_of(samples))))
+    handles: list[Artist] = []
+    series: dict[tuple[str, tuple[str, ...]], dict[float, float]] = {}
+    errors: dict[str, dict[float, float]] = {}
+    for m in minutes:
+        if m.target_group:
+            series.setdefault((m.target_group, m.revisions), {})[m.at - t0] = m.requests / 60
+        if m.errors:
+            errors.setdefault(m.target_group, {})[m.at - t0] = m.errors / 60
+    groups = sorted({m.target_group for m in minutes if m.target_group})
+    labelled: set[str] = set()
+    for (group, revisions), values in series.items():
+        style = "-" if groups.index(group) == 0 else "--"
+        colour = styles.get(revisions[0], (PALETTE["unknown"], ""))[0] if len(revisions) == 1 else PALETTE["neutral"]
+        label = revisions[0] if len(revisions) == 1 else "all revisions (one target group)"
+        _stairs(ax, values, colour, style, 2.4)
+        if label not in labelled:
+            labelled.add(label)
+            handles.append(Line2D([], [], color=colour, lw=2.4, label=label))
+    if len(groups) > 1:
+        handles += [Line2D([], [], color="#555555", ls=("-", "--")[min(i, 1)], lw=1.5, label=_short_group(g))
+                    for i, g in enumerate(groups)]
+    for group, values in sorted(errors.items()):
+        style = ":" if not group else ("-" if groups.index(group) == 0 else "--")
+        _stairs(ax, values, PALETTE["failure"], style, 2.0)
+    if errors:
+        if any(errors.get(g) for g in groups):
+            handles.append(Line2D([], [], color=PALETTE["failure"], lw=2.0, label="5xx from the targets"))
+        if "" in errors:
+            handles.append(Line2D([], [], color=PALETTE["failure"], ls=":", lw=2.0,
+                                  label="5xx by the load balancer"))
+    ax.set_ylabel("requests/s", fontsize=font_size)
+    highest = max([v for values in (*series.values(), *errors.values()) for v in values.values()], default=1.0)
+    ax.set_ylim(0, highest * 1.25 or 1.0)
+    ax.yaxis.set_major_locator(MaxNLocator(nbins=4))
+    ax.grid(axis="y", alpha=0.3)
+    latency = _weighted_latency(minutes, t0)
+    if latency:
+        twin = latency_ax if latency_ax is not None else ax.twinx()
+        _stairs(twin, latency, "#555555", "-", 1.0)
+        twin.set_ylim(0, max(latency.values()) * 1.3)
+        twin.set_ylabel("latency ms", fontsize=font_size, color="#555555")
+        twin.tick_params(labelsize=font_size, colors="#555555")
+        twin.yaxis.set_major_locator(MaxNLocator(nbins=3))
+        handles.append(Line2D([], [], color="#555555", lw=1.0, label="response time (ms, right)"))
+    return handles
+
+
+def _stairs(ax, values: dict[float, float], colour: str, ls: str, lw: float) -> None:
+    """One value per minute [at, at + 60), as steps; minutes missing from `values` are gaps."""
+    import numpy as np
+    ats = sorted(values)
+    if not ats:
+        return
+    starts = np.arange(ats[0], ats[-1] + 60, 60.0)
+    heights = np.array([values.get(float(a), np.nan) for a in starts])
+    ax.stairs(heights, np.append(starts, starts[-1] + 60), baseline=None, color=colour, ls=ls, lw=lw)
+
+
+def _weighted_latency(minutes, t0: float) -> dict[float, float]:
+    """Average TargetResponseTime per minute across the groups, weighted by their requests, in ms."""
+    total: dict[float, list[float]] = {}
+    for m in minutes:
+        if m.target_group and m.latency is not None and m.requests:
+            acc = total.setdefault(m.at - t0, [0.0, 0.0])
+            acc[0] += m.latency * 1000 * m.requests
+            acc[1] += m.requests
+    return {at: weighted / count for at, (weighted, count) in total.items()}
+
+
+def _short_group(name: str) -> str:
+    return name if len(name) <= 24 else "…" + name[-22:]
+
+
+def _draw_milestones(ax, marks: list[Milestone], t0: float, label: bool, font_size: float = 8,
+                     lines: bool = True) -> None:
     """A line per milestone and, on the tasks' axes, its name standing up beside it.  Names closer
     than a line of text (in points, at the axes' current width and x limits) move right, one line
     height further each, so that none is printed over another."""
@@ -234,14 +459,18 @@ def _draw_milestones(ax, marks: list[Milestone], t0: float, label: bool, font_si
     for m in marks:
         colour, style, _ = MILESTONE_STYLE[m.kind]
         x = m.at - t0
-        ax.axvline(x, color=colour, ls=style, lw=1.4)
+        if lines:
+            ax.axvline(x, color=colour, ls=style, lw=1.6 if m.kind != "started" else 1.3)
         if not label:
             continue
         at = (x - left) * points_per_second + 2      # the label's left edge, in points
         offset = 2 + max(0.0, taken - at)
         taken = at + offset - 2 + line
         ax.annotate(m.kind, (x, top), xytext=(offset, -3), textcoords="offset points", rotation=90,
-                    va="top", ha="left", fontsize=font_size, color=colour)
+                    va="top", ha="left", fontsize=font_size, color=colour,
+                    fontweight="bold" if colour == PALETTE["failure"] else "normal",
+                    # readable where it crosses another milestone's line
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.4})
 
 
 def _milestone_handles(marks: list[Milestone]) -> list[Line2D]:
@@ -260,11 +489,11 @@ def gantt(samples: list[Sample], title: str = "Tasks over time, coloured by depl
     t0, end = samples[0].at, samples[-1].at
     histories = [h for h in task_histories(samples) if overlaps(h, t0, end)]
     infos = {d.id: d for d in deployments_of(samples)}
-    colours = deployment_colours(list(infos))
+    colours = deployment_colours(samples)
     fig = new_figure(11, 1.9 + 0.34 * max(len(histories), 1))
     ax = fig.subplots()
     for row, history in enumerate(histories):
-        colour = colours.get(history.last.deployment, "#8C8C8C")
+        colour = colours.get(history.last.deployment, PALETTE["unknown"])
         for phase in task_phases(history, end):
             _phase_bar(ax, row, phase, t0, colour)
         _stop_mark(ax, row, history.last, t0, end)
@@ -304,7 +533,7 @@ def _stop_mark(ax, row: int, task, t0: float, end: float) -> None:
     reason = _short_reason(task.stopped_reason, task.stop_code)
     if reason:
         ax.annotate(reason, (x, row), xytext=(5, 0), textcoords="offset points", va="center", fontsize=7,
-                    color="#C62828" if task.stop_code in ("TaskFailedToStart", "EssentialContainerExited")
+                    color=PALETTE["failure"] if task.stop_code in ("TaskFailedToStart", "EssentialContainerExited")
                     or "health" in reason else "#424242")
 
 
@@ -325,9 +554,15 @@ def _task_label(task) -> str:
     return f"{task.id[:8]} {task.task_definition}"
 
 
+LEGEND_GREY = "#595959"   # what a legend shows in place of a revision's colour
+
+
 def _state_handles() -> list[Artist]:
-    handles: list[Artist] = [Patch(facecolor=(0.3, 0.3, 0.3, alpha), hatch=hatch, edgecolor="#404040", label=state.lower())
-               for state, (alpha, hatch) in STATE_STYLE.items()]
+    """Each state drawn as its bars are (`_phase_bar`): the fill at the state's alpha, the hatch at full
+    strength, in one grey standing for any revision's colour."""
+    handles: list[Artist] = [Patch(facecolor=to_rgba(LEGEND_GREY, alpha), hatch=hatch, edgecolor=LEGEND_GREY,
+                                   linewidth=0, label=state.lower())
+                             for state, (alpha, hatch) in STATE_STYLE.items()]
     return handles + [Line2D([], [], marker="|", ls="", markersize=10, mew=2, color="black", label="stopped")]
 
 
@@ -350,9 +585,9 @@ def explainer(desired: int | RolloutExplanation, minimum_healthy_percent: int = 
                        new_starting=step.new_starting, stopped=step.stopped_old + step.stopped_new)
         ax.annotate(step.describe().replace(", ", "\n"), (i, step.total), xytext=(0, 4),
                     textcoords="offset points", ha="center", va="bottom", fontsize=9)
-    ax.axhline(e.low, color="#2E7D32", ls="--", lw=1.3)
-    # Equal limits (the classic deadlock) share one line, dashed in both colours.
-    ax.axhline(e.high, color="#C62828", ls="--", lw=1.3, gapcolor="#2E7D32" if e.high == e.low else None)
+    ax.axhline(e.low, color=PALETTE["neutral"], ls=":", lw=1.6)
+    # Equal limits (the classic deadlock) share one line: dash-dot over dots reads as both.
+    ax.axhline(e.high, color=PALETTE["neutral"], ls="-.", lw=1.3)
     ax.axhline(0, color="black", lw=0.8)
     names = ["before"] + [f"step {s.number}" for s in e.steps]
     ax.set_xticks(range(len(names)), names)
@@ -368,8 +603,8 @@ def explainer(desired: int | RolloutExplanation, minimum_healthy_percent: int = 
                  f"maximumPercent {e.maximum_percent} %", x=0.01, ha="left", fontsize=12, fontweight="bold")
     if e.deadlocked:
         ax.set_title("DEADLOCK: the scheduler can neither stop nor start a task", loc="left", fontsize=10,
-                     color="#C62828")
-        ax.text(0.6, e.desired / 2, _wrap(e.why_deadlocked(), 62), fontsize=9, va="center", color="#C62828")
+                     color=PALETTE["failure"])
+        ax.text(0.6, e.desired / 2, _wrap(e.why_deadlocked(), 62), fontsize=9, va="center", color=PALETTE["failure"])
     else:
         batches = _wrap("batches: " + " → ".join(e.batches), 110)
         ax.set_title(batches + "\n(new tasks are assumed healthy by the next step)", loc="left", fontsize=9.5,
@@ -387,16 +622,19 @@ def _explainer_bar(ax, x: int, old: int, new_healthy: int, new_starting: int, st
             ax.bar(x, height, bottom=bottom, width=0.55, **style)
             bottom += height
     if stopped:
-        ax.bar(x, -stopped, width=0.55, facecolor="#BDBDBD", edgecolor="#616161", hatch="xx", lw=0.8)
+        ax.bar(x, -stopped, width=0.55, facecolor=to_rgba(PALETTE["leaving"], 0.45), edgecolor="#555555",
+               hatch=LEAVING_HATCH, lw=0.8)
 
 
 def _explainer_handles(e: RolloutExplanation) -> list:
     return [Patch(color=OLD_COLOUR, label="old task (healthy)"),
             Patch(color=NEW_COLOUR, label="new task (healthy)"),
             Patch(facecolor=NEW_COLOUR, alpha=0.45, hatch="//", edgecolor="white", label="new task (starting)"),
-            Patch(facecolor="#BDBDBD", edgecolor="#616161", hatch="xx", label="old task stopped in this step"),
-            Line2D([], [], color="#C62828", ls="--", label=f"at most {e.high} tasks (maximumPercent, rounded down)"),
-            Line2D([], [], color="#2E7D32", ls="--", label=f"at least {e.low} healthy (minimumHealthyPercent, rounded up)")]
+            Patch(facecolor=to_rgba(PALETTE["leaving"], 0.45), edgecolor="#555555", hatch=LEAVING_HATCH,
+                  label="old task stopped in this step"),
+            Line2D([], [], color=PALETTE["neutral"], ls="-.", label=f"at most {e.high} tasks (maximumPercent, rounded down)"),
+            Line2D([], [], color=PALETTE["neutral"], ls=":", lw=1.6,
+                   label=f"at least {e.low} healthy (minimumHealthyPercent, rounded up)")]
 
 
 def _wrap(text: str, width: int) -> str:

@@ -5,12 +5,14 @@
     recorder.record(600, step=5, sleep=lab.sleep)   # sample every 5 cloud seconds for 600
 
 A `Sample` is what DescribeServices, DescribeTargetHealth and ListTasks/DescribeTasks
-said at one moment of cloud time.  The calls are the ops layer's (`ops.service_reader`,
+said at one moment of cloud time, and (behind a load balancer, every `TRAFFIC_EVERY` cloud
+seconds) the minutes of AWS/ApplicationELB metrics CloudWatch had for its target groups.  The calls are the ops layer's (`ops.service_reader`,
 shared with the terminal's deployment view); this module only turns their answers
 into plain data on the cloud's timeline.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import threading
 import time
@@ -20,6 +22,7 @@ from collections.abc import Callable
 
 from ..ops.plumbing import Client, Json, name_of
 from ..ops.service_reader import EventLog, ServiceReader
+from ..ops.traffic_watch import METRIC_PERIOD, alb_dimension, cloud_now
 
 TARGET_STATES = ("healthy", "initial", "draining", "unhealthy", "unused", "unavailable")
 
@@ -72,6 +75,7 @@ class TaskState:
     stopped_at: float | None = None
     stop_code: str = ""
     stopped_reason: str = ""
+    ip: str = ""              # its ENI's private IPv4 address: how a target group names it (awsvpc)
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,22 @@ class TimelineEvent:
     id: str
     at: float                 # epoch seconds of cloud time
     message: str
+
+
+@dataclass(frozen=True)
+class TrafficMinute:
+    """One minute of a target group's AWS/ApplicationELB metrics, as CloudWatch returned them.
+
+    CloudWatch splits them by target group, not by task definition: `revisions` are the task
+    definitions whose tasks were the group's targets during the minute (healthy ones, or all
+    registered when none was), so one revision means the minute is that revision's, and two
+    (a rolling deployment in one group) mean it is theirs together, not split."""
+    at: float                          # the minute's start, epoch seconds of cloud time
+    target_group: str                  # the group's name; "" for the load balancer as a whole
+    revisions: tuple[str, ...]         # family:revision, sorted; () when no task was seen in the group
+    requests: float                    # RequestCount (Sum)
+    errors: float                      # HTTPCode_Target_5XX_Count; for "" HTTPCode_ELB_5XX_Count (Sum)
+    latency: float | None = None       # TargetResponseTime (Average), seconds
 
 
 @dataclass(frozen=True)
@@ -96,6 +116,7 @@ class Sample:
     targets: TargetCounts
     tasks: tuple[TaskState, ...] | None    # None when the recorder does not read tasks
     new_events: tuple[TimelineEvent, ...]  # service events first seen in this sample, oldest first
+    traffic: tuple[TrafficMinute, ...] = ()  # minutes CloudWatch gave, new or changed since the last read
 
     def deployment(self, deployment_id: str) -> DeploymentState | None:
         return next((d for d in self.deployments if d.id == deployment_id), None)
@@ -159,7 +180,15 @@ def task_state(t: Json) -> TaskState:
         pull_stopped_at=epoch(t.get("pullStoppedAt")), started_at=epoch(t.get("startedAt")),
         stopping_at=epoch(t.get("stoppingAt")), execution_stopped_at=epoch(t.get("executionStoppedAt")),
         stopped_at=epoch(t.get("stoppedAt")), stop_code=t.get("stopCode", ""),
-        stopped_reason=t.get("stoppedReason", ""))
+        stopped_reason=t.get("stoppedReason", ""), ip=_private_ip(t))
+
+
+def _private_ip(t: Json) -> str:
+    for attachment in t.get("attachments", []):
+        for detail in attachment.get("details", []):
+            if detail.get("name") == "privateIPv4Address":
+                return str(detail.get("value", ""))
+    return ""
 
 
 def target_counts(states: list[str]) -> TargetCounts:
@@ -180,8 +209,11 @@ class Recorder:
     sampler thread and the notebook may both call `sample()`)."""
 
     def __init__(self, ecs: Client, cluster: str, service: str, elbv2: Client | None = None, tasks: bool = True,
-                 target_groups: list[str] | None = None, clock: Callable[[], float] = default_clock) -> None:
+                 target_groups: list[str] | None = None, clock: Callable[[], float] = default_clock,
+                 cloudwatch: Client | None = None) -> None:
+        """`cloudwatch` (with `elbv2`): also read the load balancer's request metrics per target group."""
         self.reader = ServiceReader(ecs, cluster, service, elbv2, target_groups)
+        self.traffic = TrafficReader(elbv2, cloudwatch)
         self.cluster, self.service = cluster, service
         self.read_tasks = tasks
         self.clock = clock
@@ -192,6 +224,7 @@ class Recorder:
 
     @classmethod
     def for_session(cls, session: Any, cluster: str, service: str, **kwargs: Any) -> Recorder:
+        kwargs.setdefault("cloudwatch", session.client("cloudwatch"))
         return cls(session.client("ecs"), cluster, service, elbv2=session.client("elbv2"), **kwargs)
 
     def sample(self) -> Sample:
@@ -200,6 +233,10 @@ class Recorder:
             targets = target_counts(self.reader.target_states(described))
             tasks = self._task_states() if self.read_tasks else None
             made = self._sample_of(described, targets, tasks)
+            if described is not None:
+                traffic = self.traffic.read(described, tasks, made.at)
+                if traffic:
+                    made = dataclasses.replace(made, traffic=traffic)
             self.samples.append(made)
             return made
 
@@ -255,3 +292,102 @@ class Recorder:
     def _fresh_events(self, described: Json) -> tuple[TimelineEvent, ...]:
         return tuple(TimelineEvent(e["id"], epoch(e["createdAt"]) or 0.0, e["message"])
                      for e in self._events.fresh(described))
+
+
+# -- the load balancer's traffic ------------------------------------------------------------
+
+TRAFFIC_EVERY = 30.0          # cloud seconds between two reads (ALB publishes a datapoint a minute)
+TRAFFIC_LOOKBACK = 5 * 60     # seconds of minutes each read asks for: late datapoints fill in
+SERVING_STATES = ("healthy",)  # targets the load balancer sends new requests to
+NAMESPACE = "AWS/ApplicationELB"
+
+
+class TrafficReader:
+    """Reads, through boto3 as on AWS, the load balancer's minutes for a service's target groups
+    (the production one and, for blue/green, canary and linear, the alternate one): RequestCount,
+    HTTPCode_Target_5XX_Count and TargetResponseTime per target group, HTTPCode_ELB_5XX_Count for
+    the load balancer.  Which revisions a group served comes from its targets (DescribeTargetHealth)
+    matched to the tasks' addresses at each read; a minute is given every revision seen in it.
+
+    Without `elbv2` or `cloudwatch`, or when AWS refuses a read (no permission), it reads nothing."""
+
+    def __init__(self, elbv2: Client | None, cloudwatch: Client | None, every: float = TRAFFIC_EVERY) -> None:
+        self.elbv2, self.cloudwatch, self.every = elbv2, cloudwatch, every
+        self.off = elbv2 is None or cloudwatch is None
+        self._groups: dict[str, str] = {}          # target group ARN -> name
+        self._load_balancer: str | None = None     # CloudWatch's LoadBalancer dimension
+        self._read_at: float | None = None
+        self._served: list[tuple[float, str, frozenset[str]]] = []   # (cloud time, group name, revisions)
+        self._given: dict[tuple[str, float], TrafficMinute] = {}      # what samples already carry
+
+    def read(self, described: Json, tasks: tuple[TaskState, ...] | None, now: float) -> tuple[TrafficMinute, ...]:
+        if self.off or (self._read_at is not None and now - self._read_at < self.every):
+            return ()
+        from botocore.exceptions import BotoCoreError, ClientError
+        self._read_at = now
+        try:
+            if not self._find_groups(described):
+                return ()
+            self._note_revisions(tasks, now)
+            fresh = [m for m in self._minutes() if self._given.get((m.target_group, m.at)) != m]
+            self._given.update({(m.target_group, m.at): m for m in fresh})
+            return tuple(fresh)
+        except (ClientError, BotoCoreError):
+            self.off = True
+            return ()
+
+    def _find_groups(self, described: Json) -> bool:
+        assert self.elbv2 is not None
+        arns = []
+        for lb in described.get("loadBalancers", []):
+            advanced = lb.get("advancedConfiguration") or {}
+            arns += [a for a in (lb.get("targetGroupArn"), advanced.get("alternateTargetGroupArn")) if a]
+        fresh = [a for a in arns if a not in self._groups]
+        if fresh:
+            for group in self.elbv2.describe_target_groups(TargetGroupArns=fresh)["TargetGroups"]:
+                self._groups[group["TargetGroupArn"]] = group["TargetGroupName"]
+                if self._load_balancer is None and group.get("LoadBalancerArns"):
+                    self._load_balancer = alb_dimension(group["LoadBalancerArns"][0])
+        return bool(self._groups) and self._load_balancer is not None
+
+    def _note_revisions(self, tasks: tuple[TaskState, ...] | None, now: float) -> None:
+        assert self.elbv2 is not None
+        by_ip = {t.ip: t.task_definition for t in tasks or () if t.ip}
+        self._served = [s for s in self._served if s[0] >= now - 2 * TRAFFIC_LOOKBACK]
+        for arn, name in self._groups.items():
+            found = self.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
+            serving = [d for d in found if d["TargetHealth"]["State"] in SERVING_STATES] or found
+            self._served.append((now, name, frozenset(by_ip[d["Target"]["Id"]] for d in serving
+                                                      if d["Target"]["Id"] in by_ip)))
+
+    def _revisions(self, name: str, minute: float) -> tuple[str, ...]:
+        """Every revision seen in the group from the minute's start to just after its end."""
+        seen: set[str] = set()
+        for at, group, revisions in self._served:
+            if group == name and minute <= at <= minute + METRIC_PERIOD + 5:
+                seen |= revisions
+        return tuple(sorted(seen))
+
+    def _minutes(self) -> tuple[TrafficMinute, ...]:
+        end = cloud_now()
+        start = end - _dt.timedelta(seconds=TRAFFIC_LOOKBACK)
+        lb = [{"Name": "LoadBalancer", "Value": self._load_balancer}]
+        made: list[TrafficMinute] = []
+        for arn, name in self._groups.items():
+            dims = lb + [{"Name": "TargetGroup", "Value": arn.rsplit(":", 1)[-1]}]
+            requests = self._metric("RequestCount", dims, "Sum", start, end)
+            errors = self._metric("HTTPCode_Target_5XX_Count", dims, "Sum", start, end)
+            latency = self._metric("TargetResponseTime", dims, "Average", start, end) if requests else {}
+            made += [TrafficMinute(at, name, self._revisions(name, at), count, errors.get(at, 0.0), latency.get(at))
+                     for at, count in sorted(requests.items())]
+        refused = self._metric("HTTPCode_ELB_5XX_Count", lb, "Sum", start, end)
+        made += [TrafficMinute(at, "", (), 0.0, count) for at, count in sorted(refused.items())]
+        return tuple(made)
+
+    def _metric(self, metric: str, dims: list[Json], statistic: str, start: _dt.datetime,
+                end: _dt.datetime) -> dict[float, float]:
+        assert self.cloudwatch is not None
+        points = self.cloudwatch.get_metric_statistics(
+            Namespace=NAMESPACE, MetricName=metric, Dimensions=dims, StartTime=start, EndTime=end,
+            Period=METRIC_PERIOD, Statistics=[statistic])["Datapoints"]
+        return {epoch(p["Timestamp"]) or 0.0: float(p[statistic]) for p in points}

@@ -132,8 +132,8 @@ def test_timeline_stacks_to_eight_with_desired_line_and_milestones(talk_samples)
     assert max(sum(counts[i] for _, _, counts in layers) for i in range(len(x))) == 8
     labels = [t.get_text() for t in tasks_ax.get_legend().get_texts()]
     assert {"desired", "deployment started", "deployment completed"} <= set(labels)
-    deployments = [f"web:{n} (…{d.id[-6:]})" for n, d in ((1, talk_samples[0].primary), (2, talk_samples[-1].primary))]
-    assert labels[:5] == deployments + ["running", "pending", "stopping (draining)"]  # colour, then shade
+    # colour per revision, then shade per kind of layer
+    assert labels[:5] == ["web:1", "web:2", "running", "pending (starting)", "stopping (not counted by the cap)"]
     desired = next(line for line in tasks_ax.get_lines() if line.get_label() == "desired")
     assert set(desired.get_ydata()) == {4}
     assert stacked_top(targets_ax) == 8  # 4 healthy + 4 initial, then 4 healthy + 4 draining
@@ -272,9 +272,11 @@ def test_live_plot_runs_headless_on_the_virtual_clock(cloud):
     assert view.children[1] is live._image
     tasks_ax = fig.axes[0]
     labels = [t.get_text() for t in tasks_ax.get_legend().get_texts()]
-    assert {"desired", "deployment started", "deployment completed"} <= set(labels)
+    assert "desired" in labels and any(label.startswith("cap ") for label in labels)
     assert any(label.startswith("web:2") for label in labels)
-    assert "4/4 running, 0 pending, 1 deployment" in tasks_ax.get_title(loc="left")
+    assert {"started", "completed"} <= {t.get_text() for t in tasks_ax.texts}   # named on their lines
+    assert "4/4 running, 0 pending, 1 deployment" in live._title.get_text()
+    assert live._narration.get_text() == "web:2 rolled out: COMPLETED" == live.narration
     assert stacked_top(tasks_ax) == 8  # the same stack as the static timeline
 
 
