@@ -119,6 +119,10 @@ def _elbv2_changed(model=None, **_):
         cloud.traffic.changed()
 
 
+def _partition(region: str) -> str:
+    return boto3.session.Session().get_partition_for_region(region)
+
+
 def _seed_moto(seed: int) -> None:
     """moto's documented seeding endpoint: its IDs and addresses repeat run after run too."""
     import requests  # moto's own dependency; in-process, moto answers this URL itself
@@ -151,6 +155,7 @@ class Cloud:
             self.clock = RealClock(start, speed=speed)
         self._saved_env = {k: os.environ.get(k) for k in ("AWS_DEFAULT_REGION",)}
         os.environ.setdefault("AWS_DEFAULT_REGION", region)
+        self._moto_iam = moto_gaps.install_iam(_partition(region))
         self._moto = mock_aws(config=MOTO_CONFIG)
         self._moto.start()
         _seed_moto(seed)
@@ -273,6 +278,7 @@ class Cloud:
         botocore.waiter.time = self._saved_waiter_time
         moto_gaps.uninstall(self._moto_gaps)
         self._moto.stop()
+        moto_gaps.uninstall(self._moto_iam)
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)

@@ -189,3 +189,20 @@ def test_a_hold_stops_cloud_time_and_no_timestamp_runs_ahead_of_the_client():
 def test_the_virtual_clock_is_never_held():
     with local.cloud() as cloud:
         assert cloud.hold(5) is False
+
+
+def test_aws_managed_policies_are_there_for_the_clouds_partition_and_moto_is_put_back():
+    """The local cloud builds moto's AWS managed policies for its own partition only (a faster start);
+    roles can still attach them by ARN, and moto's IAM is as it was once the cloud stops."""
+    from moto.iam.models import IAMBackend
+    before = IAMBackend._init_aws_policies
+    with local.cloud():
+        iam = boto3.client("iam")
+        arn = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+        assert iam.get_policy(PolicyArn=arn)["Policy"]["PolicyName"] == "AmazonECSTaskExecutionRolePolicy"
+        iam.create_role(RoleName="exec", AssumeRolePolicyDocument="{}")
+        iam.attach_role_policy(RoleName="exec", PolicyArn=arn)
+        assert [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName="exec")["AttachedPolicies"]] == [arn]
+        with pytest.raises(ClientError):
+            iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicy")
+    assert IAMBackend._init_aws_policies is before

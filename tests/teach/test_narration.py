@@ -131,17 +131,18 @@ def test_a_real_clock_holds_at_the_breakers_verdict():
         ecs = boto3.client("ecs")
         found = boto3.client("ec2").describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
         _, recorder = talk_service(cloud, ecs, sorted(s["SubnetId"] for s in found["Subnets"])[:2])
-        lab = Lab(mode="real", speed=200, cloud=cloud, hold=0.5)
+        lab = Lab(mode="real", speed=200, cloud=cloud, hold=1.0)
         walls: list[tuple[float, float]] = []
         held = run_breaker_story(lab, recorder, ecs, lambda sample: walls.append((time.monotonic(), sample.at)))
         still_held = cloud.clock.held_until is not None   # the last milestone ended the run, its hold goes on
-    assert len(held) == 2, held
-    assert held[0].startswith("web:2: ") and held[0].endswith(" → FAILED → rolling back to web:1"), held
+    failed = [i for i, said in enumerate(held) if said.endswith(" → FAILED → rolling back to web:1")]
+    assert failed and held[failed[0]].startswith("web:2: "), held
     assert held[-1] == "rolled back: web:1 serves again", held
-    # wall seconds between two samples 5 cloud seconds apart: 0.025 s at speed 200, except across a hold
-    gaps = [(b[0] - a[0], b[1] - a[1]) for a, b in zip(walls, walls[1:])]
-    held_gaps = [wall for wall, cloud in gaps if wall >= 0.45 and cloud <= 10]
-    assert len(held_gaps) == 1 and still_held, gaps
+    assert not [said for said in held if said.startswith("deploying ")], held
+    # Between two samples cloud time runs 200x the wall's, except across a hold, where it falls behind by
+    # the hold's length (200 cloud s for 1 s); sampling's own time varies far less than that.
+    lags = [(b[0] - a[0]) * 200 - (b[1] - a[1]) for a, b in zip(walls, walls[1:])]
+    assert [lag for lag in lags if lag >= 160] and still_held, lags
 
 
 def run_breaker_story(lab, recorder, ecs, listener):
