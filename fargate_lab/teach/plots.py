@@ -385,8 +385,12 @@ def traffic_lines(ax, samples: list[Sample], t0: float, left: float = 0.0,
     labelled: set[str] = set()
     for (group, revisions), values in series.items():
         style = "-" if groups.index(group) == 0 else "--"
-        colour = styles.get(revisions[0], (PALETTE["unknown"], ""))[0] if len(revisions) == 1 else PALETTE["neutral"]
-        label = revisions[0] if len(revisions) == 1 else "all revisions (one target group)"
+        if len(revisions) == 1:
+            colour, label = styles.get(revisions[0], (PALETTE["unknown"], ""))[0], revisions[0]
+        elif revisions:
+            colour, label = PALETTE["neutral"], "all revisions (one target group)"
+        else:   # no target matched a task the recorder saw: say so rather than guess
+            colour, label = PALETTE["unknown"], "no task of the service"
         _stairs(ax, values, colour, style, 2.4)
         if label not in labelled:
             labelled.add(label)
