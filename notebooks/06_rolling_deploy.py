@@ -224,10 +224,11 @@ import html
 
 import ipywidgets as widgets
 
+whole_label = {"style": {"description_width": "initial"}}   # "desired count", not "desired c…"
 sliders = {
-    "desired": widgets.IntSlider(4, 1, 10, description="desired count"),
-    "minimum": widgets.IntSlider(100, 0, 100, step=5, description="min healthy %"),
-    "maximum": widgets.IntSlider(200, 100, 200, step=5, description="maximum %"),
+    "desired": widgets.IntSlider(4, 1, 10, description="desired count", **whole_label),
+    "minimum": widgets.IntSlider(100, 0, 100, step=5, description="min healthy %", **whole_label),
+    "maximum": widgets.IntSlider(200, 100, 200, step=5, description="maximum %", **whole_label),
 }
 picture, story = widgets.Image(format="png"), widgets.HTML()
 

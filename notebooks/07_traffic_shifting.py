@@ -35,12 +35,12 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 
-import matplotlib.pyplot as plt
+from IPython.display import display
 
 from fargate_lab import ops
 from fargate_lab.ops import services
-from fargate_lab.ops.errors import OpsError
 from fargate_lab.ops.services import ServiceOptions
+from fargate_lab.teach import Recorder, plots
 
 CLUSTER, PROJECT = "fargate-lab", "shop"
 ops.up(lab.session, CLUSTER, say=lambda line: None)       # the cluster and network of 01 (idempotent)
@@ -165,7 +165,6 @@ print("production rule:", weights("productionListenerRule"), "(the alternate gro
 # fails the deployment and, with rollback, puts all the traffic back on the old revision.
 
 # %% slideshow={"slide_type": "fragment"}
-# NBVAL_CHECK_OUTPUT
 ALARM = "shop-5xx"
 cloudwatch.put_metric_alarm(
     AlarmName=ALARM, Namespace="AWS/ApplicationELB", MetricName="HTTPCode_Target_5XX_Count",
@@ -174,57 +173,30 @@ cloudwatch.put_metric_alarm(
     TreatMissingData="notBreaching")
 if lab.local:   # nobody tests through the test listener in this part: keep its synthetic traffic off
     lab.cloud.traffic.set_rate(LB_ARN, 0, port=8080)
+
+recorder = Recorder.for_session(lab.session, CLUSTER, PROJECT)
+live = lab.live_plot(recorder, title="shop: a canary of v2-errors", window=900)
+display(live.widget())
 canary_started = lab.now()
-try:
-    release("v2-errors", deployment_strategy="canary", canary_percent=20.0, canary_bake_minutes=5, bake_minutes=2,
-            alarm_names=(ALARM,))
-except OpsError as failure:
-    print("service up:", str(failure).split(";")[0])
+release("v2-errors", wait=False, deployment_strategy="canary", canary_percent=20.0, canary_bake_minutes=5,
+        bake_minutes=2, alarm_names=(ALARM,))
+_ = live.run(1800, step=10, until=lambda sample: sample.settled)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### What happened, and what customers saw
+#
+# ECS's verdict, then the whole recording: tasks per revision, the targets of both target groups, and the
+# load balancer's requests per revision and its 5xx from CloudWatch: the canary's 20 % share, its errors,
+# the alarm, and the traffic going back.
+
+# %% slideshow={"slide_type": "fragment"}
+# NBVAL_CHECK_OUTPUT
 canary = latest_deployment()
 print(canary["status"], "| alarm:", canary["alarms"]["status"], canary["alarms"]["triggeredAlarmNames"])
 print("production rule:", weights("productionListenerRule"))
 
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# ### What customers saw
-#
-# Requests and errors per minute for each target group, from CloudWatch: the canary's 20 % share, its
-# errors, the alarm, and the traffic going back.
-
 # %% slideshow={"slide_type": "fragment"}
-def per_minute(target_group_arn, metric, since):
-    since = since // 60 * 60 + 60   # from the first whole minute after the release
-    dims = [{"Name": "LoadBalancer", "Value": LB_ARN.split(":loadbalancer/")[1]},
-            {"Name": "TargetGroup", "Value": target_group_arn.rsplit(":", 1)[1]}]
-    points = cloudwatch.get_metric_statistics(
-        Namespace="AWS/ApplicationELB", MetricName=metric, Dimensions=dims, Period=60, Statistics=["Sum"],
-        StartTime=dt.datetime.fromtimestamp(since, dt.timezone.utc),
-        EndTime=dt.datetime.fromtimestamp(lab.now(), dt.timezone.utc))["Datapoints"]
-    return {int(p["Timestamp"].timestamp() - since) // 60: p["Sum"] for p in points}
-
-lab.sleep(60)
-since = canary_started // 60 * 60 + 60
-old = {k: v for k, v in per_minute(advanced["alternateTargetGroupArn"], "RequestCount", canary_started).items()}
-new = per_minute(balancer["targetGroupArn"], "RequestCount", canary_started)
-errors = per_minute(balancer["targetGroupArn"], "HTTPCode_Target_5XX_Count", canary_started)
-minutes = sorted(set(old) | set(new))
-rolled_back = (canary["rollback"]["startedAt"].timestamp() - since) / 60
-
-figure, (top, bottom) = plt.subplots(2, 1, figsize=(8, 4.6), sharex=True, height_ratios=(3, 2))
-top.bar([m - 0.2 for m in minutes], [old.get(m, 0) for m in minutes], width=0.4, color="#0072B2", label="old revision")
-top.bar([m + 0.2 for m in minutes], [new.get(m, 0) for m in minutes], width=0.4, color="#E69F00", label="canary")
-top.set_ylabel("requests / min")
-top.set_title("A canary caught by its alarm")
-bottom.bar([m + 0.2 for m in minutes], [errors.get(m, 0) for m in minutes], width=0.4, color="#D55E00",
-           label="canary 5xx")
-bottom.axhline(25, linestyle="--", color="black", linewidth=1, label="alarm threshold (25 a minute)")
-bottom.set_ylabel("5xx / min")
-bottom.set_xlabel("minutes since the canary release")
-for axis in (top, bottom):
-    axis.axvline(rolled_back, color="#CC79A7", linewidth=2, label="alarm: rollback starts")
-    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1))
-bottom.set_xticks(minutes)
-figure.tight_layout()
-plt.show()
+plots.timeline(recorder.samples, title="A canary of v2-errors, caught by its alarm")
 
 # %% [markdown] slideshow={"slide_type": "fragment"}
 # (After the blue/green above the roles swapped: the old revision now lives in the *alternate* group and

@@ -27,26 +27,35 @@ def describe_service(ecs: Client, cluster: str, service: str) -> Json | None:
 class ServiceReader:
     """The read calls for one service. `elbv2` is optional: without it there are no target states.
 
-    `target_groups`: the target groups to read; None learns them from the service's loadBalancers the
-    first time a description is passed to `target_states`."""
+    `target_groups`: the target groups to read; None reads those of the service's loadBalancers as last
+    described, blue/green's alternate groups included (a service can gain them with UpdateService)."""
 
     def __init__(self, ecs: Client, cluster: str, service: str, elbv2: Client | None = None,
                  target_groups: list[str] | None = None) -> None:
         self.ecs, self.elbv2, self.cluster, self.service = ecs, elbv2, cluster, service
-        self._target_groups = target_groups
+        self._fixed = target_groups
+        self._learned: list[str] = []
 
     def describe_service(self) -> Json | None:
         return describe_service(self.ecs, self.cluster, self.service)
+
+    def target_groups(self, described: Json | None) -> list[str]:
+        """The target groups read: those given, else the service's own (production, then alternate)."""
+        if self._fixed is not None:
+            return self._fixed
+        if described is not None:
+            groups = [arn for lb in described.get("loadBalancers", [])
+                      for arn in (lb.get("targetGroupArn"), lb.get("advancedConfiguration", {}).get(
+                          "alternateTargetGroupArn")) if arn]
+            self._learned = list(dict.fromkeys(groups))
+        return self._learned
 
     def target_states(self, described: Json | None) -> list[str]:
         """The state of every target in the service's target groups (empty with no load balancer)."""
         if self.elbv2 is None:
             return []
-        if self._target_groups is None and described is not None:
-            self._target_groups = [lb["targetGroupArn"] for lb in described.get("loadBalancers", [])
-                                   if lb.get("targetGroupArn")]
         states: list[str] = []
-        for arn in self._target_groups or []:
+        for arn in self.target_groups(described):
             found = self.elbv2.describe_target_health(TargetGroupArn=arn)["TargetHealthDescriptions"]
             states.extend(d["TargetHealth"]["State"] for d in found)
         return states

@@ -102,13 +102,6 @@ def _revision(d: DeploymentInfo) -> str:
     return d.task_definition or d.label
 
 
-def widen_labels(controls) -> None:
-    """Give ipywidgets controls (sliders...) room for their whole description: the default width
-    cuts "desired count" to "desired c…".  Call with the sliders after making them."""
-    for control in controls:
-        control.style.description_width = "initial"
-
-
 # -- timeline -------------------------------------------------------------------------------
 
 # Tasks on the way out: DEACTIVATING is the load balancer's deregistration delay, then STOPPING

@@ -153,3 +153,15 @@ def run_breaker_story(lab, recorder, ecs, listener):
     ecs.update_service(cluster="talk", service="web", taskDefinition=web_definition(ecs, "fargatelab/web:crash"))
     live.run(3600, step=5, until=lambda s: s.settled and s.primary.task_definition == "web:1")
     return hold.held
+
+
+def test_a_blue_green_recording_counts_green_targets_too(cloud, ecs, site):
+    """The targets panel reads the alternate target group as well: while blue and green both run, 8
+    targets for 4 tasks a side; once blue has stopped, green's 4 healthy alone."""
+    from tests.scenarios.test_strategies import create, deploy
+    create(ecs, cloud, site)
+    lab, recorder = Lab(mode="virtual", cloud=cloud), Recorder.for_session(cloud.session(), "shop", "web")
+    deploy(ecs, "fargatelab/web:v2")
+    samples = recorder.record(1800, step=10, sleep=lab.sleep, until=lambda s: s.settled and s.targets.total == 4)
+    assert max(s.targets.total for s in samples) == 8 and max(s.targets.healthy for s in samples) == 8
+    assert samples[-1].targets.healthy == 4 and samples[-1].primary.task_definition == "web:2"

@@ -109,10 +109,3 @@ def test_live_plot_window_slides_and_says_what_happened(canary):
     live.say("now watch the old tasks drain")
     assert live._narration.get_text() == "now watch the old tasks drain"
     assert bytes(live._png()).startswith(b"\x89PNG")
-
-
-def test_widen_labels_gives_slider_descriptions_room():
-    import ipywidgets as widgets
-    sliders = [widgets.IntSlider(4, 1, 10, description="desired count")]
-    plots.widen_labels(sliders)
-    assert sliders[0].style.description_width == "initial"
