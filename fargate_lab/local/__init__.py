@@ -155,6 +155,7 @@ class Cloud:
             self.clock = RealClock(start, speed=speed)
         self._saved_env = {k: os.environ.get(k) for k in ("AWS_DEFAULT_REGION",)}
         os.environ.setdefault("AWS_DEFAULT_REGION", region)
+        moto_gaps.defer_rfc3987_syntax()
         self._moto_iam = moto_gaps.install_iam(_partition(region))
         self._moto = mock_aws(config=MOTO_CONFIG)
         self._moto.start()

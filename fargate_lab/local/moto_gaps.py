@@ -18,13 +18,23 @@ And one place where moto is slower than it needs to be:
   for each of its 6 partitions: about 0.5 s of every cloud's start. `install_iam(partition)` parses
   them once per process and builds them only for the partition the cloud's region is in.
 
+- CloudFormation: moto's template parser imports every backend, API Gateway's imports
+  openapi-spec-validator, which imports jsonschema, whose format checker imports rfc3987-syntax (when
+  installed, as Jupyter's jsonschema[format-nongpl] does), which compiles a Lark grammar at import:
+  about 1 s of the first `ecs-cli up` in every kernel, for an "iri" format check nobody here makes.
+  `defer_rfc3987_syntax()` puts a stand-in module in its place that imports the real one on first use.
+
 `install()` / `install_iam()` patch moto's classes and return what `uninstall` needs to put them back;
 the local cloud does both around its life. This module is the only place that changes moto.
 """
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
+import importlib.util
 import json
+import sys
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -154,6 +164,32 @@ def install_iam(partition: str) -> Patches:
 
     IAMBackend._init_aws_policies = init_aws_policies  # type: ignore[method-assign]
     return [(IAMBackend, "_init_aws_policies", original)]
+
+
+def defer_rfc3987_syntax() -> None:
+    """Until something uses it, `rfc3987_syntax` is a stand-in that imports the real module on first
+    use (a call of `is_valid_syntax`, or any other attribute); nothing changes once it is imported."""
+    name = "rfc3987_syntax"
+    if name in sys.modules or importlib.util.find_spec(name) is None:
+        return
+    stand_in = types.ModuleType(name, "fargate-lab's stand-in: the real module is imported on first use")
+
+    def real() -> types.ModuleType:
+        if sys.modules.get(name) is stand_in:
+            del sys.modules[name]
+        return importlib.import_module(name)
+
+    def is_valid_syntax(*args: Any, **kwargs: Any) -> Any:   # what jsonschema imports by name
+        return real().is_valid_syntax(*args, **kwargs)
+
+    def attribute_of_real(attribute: str) -> Any:        # PEP 562: names the stand-in does not have
+        if attribute.startswith("__"):                   # the import system's own probes (__path__, ...)
+            raise AttributeError(attribute)
+        return getattr(real(), attribute)
+
+    stand_in.is_valid_syntax = is_valid_syntax       # type: ignore[attr-defined]
+    stand_in.__getattr__ = attribute_of_real         # type: ignore[method-assign]
+    sys.modules[name] = stand_in
 
 
 def uninstall(saved: Patches) -> None:

@@ -206,3 +206,19 @@ def test_aws_managed_policies_are_there_for_the_clouds_partition_and_moto_is_put
         with pytest.raises(ClientError):
             iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/NoSuchPolicy")
     assert IAMBackend._init_aws_policies is before
+
+
+def test_jsonschema_still_checks_iris_after_the_cloud_deferred_rfc3987_syntax():
+    """The local cloud defers rfc3987-syntax's import (1 s of moto's CloudFormation import); whoever
+    checks an "iri" format later still gets the real answer."""
+    import subprocess
+    import sys
+    code = ("from fargate_lab import local\n"
+            "cloud = local.start()\n"
+            "import moto.cloudformation.parsing, jsonschema, sys\n"
+            "deferred = sys.modules['rfc3987_syntax'].__doc__ is not None\n"
+            "checker = jsonschema.FormatChecker()\n"
+            "print(deferred, checker.conforms('http://example.com/ä', 'iri'), checker.conforms('not an iri', 'iri'))\n"
+            "cloud.stop()\n")
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert found.stdout.split() == ["True", "True", "False"], found.stdout + found.stderr
