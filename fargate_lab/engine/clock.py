@@ -119,8 +119,9 @@ class RealClock(Clock):
             self._segments[-1] = (max(last_wall, wall + seconds), last_cloud, last_rate)
             return
         cloud = self._cloud_at(wall)
+        # Two segments a hold, kept for good: a stamp a client has seen must never move, and holds come
+        # one per milestone a person watches, so there are never many.
         self._segments += [(wall, cloud, 0.0), (wall + seconds, cloud, self.speed)]
-        del self._segments[:-64]   # bounded; a time older than these maps a little early, never late
 
     @property
     def held_until(self) -> float | None:

@@ -180,10 +180,10 @@ def setup(mode: str | None = None, speed: float | None = None, seed: int = 0, re
     (local modes only), for the notebooks that show them. A re-run cell replaces the previous local cloud
     (local.start stops the old one)."""
     chosen = resolve_mode(mode)
+    clean_up = resolve_clean_up()                           # settings first: a bad one starts nothing
+    hold = resolve_hold() if chosen == "real" else 0.0
     lab = _setup(chosen, speed, seed, region, timing, random_seed)
-    lab.clean_up = resolve_clean_up()
-    if lab.mode == "real":
-        lab.hold = resolve_hold()
+    lab.clean_up, lab.hold = clean_up, hold
     return lab
 
 

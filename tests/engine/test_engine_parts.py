@@ -152,3 +152,17 @@ def test_real_clock_hold_is_a_pause_in_the_mapping_and_keeps_old_stamps():
     assert clock.to_client(5010.0) == 1001.0     # before it: unchanged
     with pytest.raises(ValueError, match="seconds"):
         clock.hold(-1)
+
+
+def test_a_stamp_once_seen_never_moves_however_many_holds_follow():
+    from fargate_lab.engine.clock import RealClock
+    wall = [0.0]
+    clock = RealClock(1000.0, speed=10, wall=lambda: wall[0])
+    wall[0] = 0.05
+    seen = {t: clock.to_client(t) for t in (1000.0, 1000.5)}
+    for _ in range(100):                       # a long session of milestones
+        wall[0] += 1.0
+        clock.hold(2.0)
+        wall[0] += 3.0
+    assert {t: clock.to_client(t) for t in seen} == seen
+    assert clock.to_client(clock.now()) <= wall[0]
