@@ -120,7 +120,8 @@ def _elbv2_changed(model=None, **_):
 
 
 def _partition(region: str) -> str:
-    return boto3.session.Session().get_partition_for_region(region)
+    from moto.utilities.utils import get_partition
+    return get_partition(region)
 
 
 def _seed_moto(seed: int) -> None:
@@ -158,29 +159,49 @@ class Cloud:
         moto_gaps.defer_rfc3987_syntax()
         self._moto_iam = moto_gaps.install_iam(_partition(region))
         self._moto = mock_aws(config=MOTO_CONFIG)
-        self._moto.start()
-        _seed_moto(seed)
-        session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
-                                        region_name=region)
-        # FARGATE_LAB_MOTO_DIRECT=0: every substrate call through boto3 (slower; for comparison)
-        self.substrate = make_substrate(session, direct=os.environ.get("FARGATE_LAB_MOTO_DIRECT", "1") != "0")
-        self.substrate.client_time = self.clock.to_client   # log events carry the tasks' own times
-        self.engine = Engine(clock=self.clock, seed=seed, substrate=self.substrate,
-                             catalog=catalog or ImageCatalog.with_demo_images(), timing=timing)
-        self.wire = EcsWire(self.engine, self.lock, before_call=self.clock.catch_up)
-        # strict mode (the tests): the engine also checks its cached task views against fresh ones
-        self.engine.verify_views = self.wire.strict
-        # the load balancers' data plane and CloudWatch's alarms, on the same clock (local/traffic.py)
-        self.traffic = CloudTraffic(self.clock, self.engine, self.substrate.client,
-                                    regions=lambda: [self.region, *self.engine.regions], seed=seed)
-        self.traffic.start()
-        # CloudWatch answers as AWS's does (moto_gaps.py), its alarm times on this clock; last, so that
-        # nothing after it can fail and leave moto patched
-        self._moto_gaps = moto_gaps.install(lambda: _dt.datetime.fromtimestamp(
-            self.clock.to_client(self.clock.last()), _dt.timezone.utc))
-        self._saved_waiter_time = botocore.waiter.time
-        botocore.waiter.time = _WaiterTime(sleep=self.sleep)
-        self.stopped = False
+        try:
+            self._moto.start()
+            _seed_moto(seed)
+            session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing",
+                                            region_name=region)
+            # FARGATE_LAB_MOTO_DIRECT=0: every substrate call through boto3 (slower; for comparison)
+            self.substrate = make_substrate(session, direct=os.environ.get("FARGATE_LAB_MOTO_DIRECT", "1") != "0")
+            self.substrate.client_time = self.clock.to_client   # log events carry the tasks' own times
+            self.engine = Engine(clock=self.clock, seed=seed, substrate=self.substrate,
+                                 catalog=catalog or ImageCatalog.with_demo_images(), timing=timing)
+            self.wire = EcsWire(self.engine, self.lock, before_call=self.clock.catch_up)
+            # strict mode (the tests): the engine also checks its cached task views against fresh ones
+            self.engine.verify_views = self.wire.strict
+            # the load balancers' data plane and CloudWatch's alarms, on the same clock (local/traffic.py)
+            self.traffic = CloudTraffic(self.clock, self.engine, self.substrate.client,
+                                        regions=lambda: [self.region, *self.engine.regions], seed=seed)
+            self.traffic.start()
+            # CloudWatch answers as AWS's does (moto_gaps.py), its alarm times on this clock; last, so that
+            # nothing after it can fail and leave moto patched
+            real = isinstance(self.clock, RealClock)
+            self._moto_gaps = moto_gaps.install(lambda: _dt.datetime.fromtimestamp(
+                self.clock.to_client(self.clock.last()), _dt.timezone.utc),
+                to_cloud=self.clock.from_client if real else None, to_client=self.clock.to_client if real else None)
+            self._saved_waiter_time = botocore.waiter.time
+            botocore.waiter.time = _WaiterTime(sleep=self.sleep)
+            self.stopped = False
+        except BaseException:   # leave moto and the process as they were: nothing half made
+            self._abandon_start()
+            raise
+
+    def _abandon_start(self) -> None:
+        for undo in (lambda: moto_gaps.uninstall(self._moto_gaps), lambda: setattr(
+                botocore.waiter, "time", self._saved_waiter_time), self._moto.stop,
+                lambda: moto_gaps.uninstall(self._moto_iam)):
+            try:
+                undo()
+            except Exception:   # a step that never happened (AttributeError) or moto not started
+                pass
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
     # -- time ---------------------------------------------------------------------
     def advance(self, seconds: float) -> None:
@@ -223,6 +244,10 @@ class Cloud:
         from responses speak in AWS's seconds whatever the speed."""
         seconds = shown.timestamp() if isinstance(shown, _dt.datetime) else float(shown)
         return self.clock.from_client(seconds)
+
+    def client_seconds(self, seconds: float) -> float:
+        """Cloud epoch seconds as the client's epoch seconds (what a response would show for them)."""
+        return self.clock.to_client(seconds)
 
     def run_until(self, predicate: Callable[[], bool], timeout: float = 3600, step: float = 1.0) -> bool:
         """Advance in `step`s until `predicate()` holds; False if `timeout` cloud seconds pass first."""

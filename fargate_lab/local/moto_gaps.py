@@ -5,6 +5,10 @@
   published", ELB user guide, "CloudWatch metrics for your Application Load Balancer"); moto adds up
   every datapoint whose dimensions include them, so ALB's per-target-group counts were counted into
   the load balancer's twice. (moto's GetMetricData already matches exactly.)
+- GetMetricStatistics under the real clock: datapoints carry client timestamps, and a client's minute
+  holds `speed` cloud minutes; periods are cut in cloud time here, so a Period of 60 answers one cloud
+  minute per datapoint, as on AWS (alarms, `ecs-cli`'s live view and the notebooks' traffic panel read
+  requests per AWS second).
 - PutMetricAlarm: a new alarm starts in INSUFFICIENT_DATA on AWS ("The alarm has just started", CloudWatch
   user guide, "Alarm states"); moto starts it in OK.
 - DescribeAlarmHistory: moto has none. Here every alarm keeps its creation and each change of state as
@@ -34,6 +38,7 @@ import importlib
 import importlib.util
 import json
 import sys
+import threading
 import types
 from collections.abc import Callable
 from typing import Any
@@ -41,8 +46,14 @@ from typing import Any
 Patches = list[tuple[Any, str, Any]]
 
 
-def install(now: Callable[[], _dt.datetime]) -> Patches:
-    """`now`: the cloud's time as clients see it (alarm states and history are stamped with it)."""
+def install(now: Callable[[], _dt.datetime], to_cloud: Callable[[float], float] | None = None,
+            to_client: Callable[[float], float] | None = None) -> Patches:
+    """`now`: the cloud's time as clients see it (alarm states and history are stamped with it).
+    `to_cloud` / `to_client` (a real clock's, epoch seconds): GetMetricStatistics cuts its periods in
+    cloud time, so that under a clock `speed` times faster a Period of 60 is one cloud minute, not the
+    `speed` cloud minutes a client's minute holds; its datapoints keep client timestamps."""
+    import copy
+
     from moto.cloudwatch.models import Alarm, CloudWatchBackend
     from moto.cloudwatch.responses import CloudWatchResponse
     from moto.core.responses import ActionResult
@@ -54,6 +65,11 @@ def install(now: Callable[[], _dt.datetime]) -> Patches:
         saved.append((owner, name, original))
         setattr(owner, name, make(original))
 
+    def shifted(when: _dt.datetime, shift: Callable[[float], float]) -> _dt.datetime:
+        # to the millisecond (CloudWatch's own resolution): a client stamp has microseconds, which the
+        # speed multiplies, and a minute's datapoint must not slip into the minute before
+        return _dt.datetime.fromtimestamp(round(shift(when.timestamp()), 3), when.tzinfo or _dt.timezone.utc)
+
     def exact_dimensions(original: Any) -> Any:
         def get_metric_statistics(self: Any, namespace: str, metric_name: str, start_time: Any, end_time: Any,
                                   period: int, stats: list[str], dimensions: list[dict[str, str]],
@@ -62,13 +78,27 @@ def install(now: Callable[[], _dt.datetime]) -> Patches:
             every = self.get_all_metrics
 
             def matching() -> list[Any]:
-                return [md for md in every() if sorted((d.name, d.value) for d in md.dimensions) == wanted]
+                found = [md for md in every() if sorted((d.name, d.value) for d in md.dimensions) == wanted]
+                if to_cloud is None:
+                    return found
+                in_cloud_time = []
+                for md in found:      # copies: the stored datapoints keep their client timestamps
+                    twin = copy.copy(md)
+                    twin.timestamp = shifted(md.timestamp, to_cloud)
+                    in_cloud_time.append(twin)
+                return in_cloud_time
 
+            if to_cloud is not None and to_client is not None:
+                start_time, end_time = shifted(start_time, to_cloud), shifted(end_time, to_cloud)
             self.get_all_metrics = matching          # for this call only (under the cloud's lock)
             try:
-                return original(self, namespace, metric_name, start_time, end_time, period, stats, dimensions, unit)
+                found = original(self, namespace, metric_name, start_time, end_time, period, stats, dimensions, unit)
             finally:
                 del self.get_all_metrics
+            if to_client is not None:
+                for statistics in found:
+                    statistics.timestamp = shifted(statistics.timestamp, to_client)
+            return found
         return get_metric_statistics
 
     def starts_insufficient(original: Any) -> Any:
@@ -168,22 +198,29 @@ def install_iam(partition: str) -> Patches:
 
 def defer_rfc3987_syntax() -> None:
     """Until something uses it, `rfc3987_syntax` is a stand-in that imports the real module on first
-    use (a call of `is_valid_syntax`, or any other attribute); nothing changes once it is imported."""
+    use (a call of `is_valid_syntax`, or any other attribute).  Process-wide and left in place: it
+    carries the real module's spec and path, so `find_spec` and submodule imports work as before."""
     name = "rfc3987_syntax"
-    if name in sys.modules or importlib.util.find_spec(name) is None:
+    spec = None if name in sys.modules else importlib.util.find_spec(name)
+    if spec is None:
         return
     stand_in = types.ModuleType(name, "fargate-lab's stand-in: the real module is imported on first use")
+    stand_in.__spec__ = spec
+    if spec.submodule_search_locations is not None:
+        stand_in.__path__ = list(spec.submodule_search_locations)
+    swap = threading.Lock()
 
     def real() -> types.ModuleType:
-        if sys.modules.get(name) is stand_in:
-            del sys.modules[name]
-        return importlib.import_module(name)
+        with swap:
+            if sys.modules.get(name) is stand_in:
+                del sys.modules[name]
+            return importlib.import_module(name)
 
     def is_valid_syntax(*args: Any, **kwargs: Any) -> Any:   # what jsonschema imports by name
         return real().is_valid_syntax(*args, **kwargs)
 
     def attribute_of_real(attribute: str) -> Any:        # PEP 562: names the stand-in does not have
-        if attribute.startswith("__"):                   # the import system's own probes (__path__, ...)
+        if attribute.startswith("__"):                   # the import system's own probes
             raise AttributeError(attribute)
         return getattr(real(), attribute)
 

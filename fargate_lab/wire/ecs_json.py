@@ -41,7 +41,8 @@ class EcsWire:
         self._operations: set[str] = set(service_model().operation_names)
         self._request_ids = 0
         # a real clock faster than AWS: the client is shown wall-clock times (clock.to_client)
-        self.shift_times = getattr(engine.clock, "speed", 1.0) != 1.0
+        # (a real clock at speed 1 too: a presenter's hold moves cloud time off the wall's)
+        self.shift_times = getattr(engine.clock, "speed", None) is not None
 
     def handle(self, region: str, target: str, body: bytes | str | None) -> Answer:
         prefix, _, operation = target.rpartition(".")

@@ -218,7 +218,20 @@ def test_jsonschema_still_checks_iris_after_the_cloud_deferred_rfc3987_syntax():
             "import moto.cloudformation.parsing, jsonschema, sys\n"
             "deferred = sys.modules['rfc3987_syntax'].__doc__ is not None\n"
             "checker = jsonschema.FormatChecker()\n"
-            "print(deferred, checker.conforms('http://example.com/ä', 'iri'), checker.conforms('not an iri', 'iri'))\n"
+            "import importlib.util\n"
+            "found = importlib.util.find_spec('rfc3987_syntax') is not None\n"
+            "print(deferred, found, checker.conforms('http://example.com/ä', 'iri'), checker.conforms('not an iri', 'iri'))\n"
+            "import rfc3987_syntax.utils\n"
             "cloud.stop()\n")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert found.stdout.split() == ["True", "True", "False"], found.stdout + found.stderr
+    assert found.stdout.split() == ["True", "True", "True", "False"], found.stdout + found.stderr
+
+
+def test_a_start_that_fails_leaves_moto_and_the_process_as_they_were():
+    from moto.iam.models import IAMBackend
+    before = IAMBackend._init_aws_policies
+    with pytest.raises(ValueError, match="^timing: unknown preset 'bogus'"):
+        local.start(timing="bogus")
+    assert IAMBackend._init_aws_policies is before and local.current() is None
+    with local.cloud() as cloud:        # and the next start works as usual
+        assert cloud.session().client("ecs").list_clusters()["clusterArns"] == []

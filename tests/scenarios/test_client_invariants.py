@@ -949,6 +949,33 @@ def test_timestamps_are_not_ahead_of_wall_time_on_the_real_clock():
         assert not ahead, f"{len(ahead)} timestamps ahead of wall time, e.g.:\n" + "\n".join(ahead[:5])
 
 
+def test_cloudwatch_minutes_on_the_real_clock_are_aws_minutes():
+    """On the real clock (speed 100) a client's minute holds 100 cloud minutes. GetMetricStatistics with
+    Period 60 still answers one datapoint per cloud minute holding that minute's requests (10 a second
+    per listener: 600), stamped on the client's clock, not their sum per client minute."""
+    import time
+    with Lab(0, load_balancer=True, clock="real", speed=100) as lab:
+        lab.create_service(2)
+        lab.wait_stable()
+        time.sleep(6)                                            # 10 cloud minutes
+        cloudwatch = boto3.client("cloudwatch")
+        end = datetime.now(timezone.utc)
+        group = lab.target_group.rsplit(":", 1)[1]
+        balancer = lab.elb.describe_target_groups(TargetGroupArns=[lab.target_group])["TargetGroups"][0][
+            "LoadBalancerArns"][0].split(":loadbalancer/")[1]
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/ApplicationELB", MetricName="RequestCount", Period=60, Statistics=["Sum"],
+            Dimensions=[{"Name": "LoadBalancer", "Value": balancer}, {"Name": "TargetGroup", "Value": group}],
+            StartTime=end - timedelta(seconds=8), EndTime=end)["Datapoints"]
+        points.sort(key=lambda p: p["Timestamp"])
+        sums = [p["Sum"] for p in points]
+        assert len(points) >= 6, sums
+        assert all(540 <= total <= 660 for total in sums[1:-1]), sums      # whole minutes inside the window
+        assert all(p["Timestamp"] <= end for p in points)
+        gaps = {round((b["Timestamp"] - a["Timestamp"]).total_seconds(), 1) for a, b in zip(points, points[1:])}
+        assert gaps <= {0.6}, gaps                                     # a cloud minute is 0.6 s of the client's
+
+
 def test_events_and_log_lines_made_in_one_instant_are_not_stamped_after_it():
     """Two StopTask calls at one instant make four target/draining events; a multi-line log
     write makes several log events.  Read at once, none may carry a time after cloud.now()
