@@ -79,6 +79,9 @@ class LivePlot:
         self._narrated = 0                     # samples the narrator has seen
         self._lock = threading.RLock()
         self._stop = threading.Event()
+        self._starting = threading.Lock()          # start() from a click and from code at once
+        self._updating = threading.Lock()          # one sample-redraw-listen at a time
+        self._ends: float | None = None            # monotonic time the sampler stops (None: at stop())
         self._thread: threading.Thread | None = None
         self._widget = None
         self._image: Any = None            # an ipywidgets.Image when the output is "png"
@@ -103,12 +106,15 @@ class LivePlot:
 
     # -- one frame ------------------------------------------------------------------------
     def update(self, force: bool = False) -> Sample:
-        """Take one sample and redraw: the unit both the sampler thread and `run()` repeat."""
-        sample = self.recorder.sample()
-        self.redraw(force)
-        for listener in list(self.listeners):
-            listener(sample)
-        return sample
+        """Take one sample and redraw: the unit both the sampler thread and `run()` repeat.  One at a
+        time, so listeners (narrators, holds) see the samples in order even when a click's sampler and
+        a cell's `run()` overlap."""
+        with self._updating:
+            sample = self.recorder.sample()
+            self.redraw(force)
+            for listener in list(self.listeners):
+                listener(sample)
+            return sample
 
     def redraw(self, force: bool = True) -> None:
         """Count a frame and show it, unless one was shown less than `interval` wall seconds ago.
@@ -151,13 +157,21 @@ class LivePlot:
     # -- real clock: a background sampler -------------------------------------------------------
     def start(self, duration: float | None = None) -> LivePlot:
         """Sample and redraw every `interval` wall seconds on a daemon thread, for `duration`
-        wall seconds or until `stop()`.  Returns at once."""
-        if self.running:
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._sample_loop, args=(duration,), name="fargate-lab-live-plot",
-                                        daemon=True)  # daemon: a kernel shutting down never waits for it
-        self._thread.start()
+        wall seconds (None: until `stop()`).  Returns at once; while running, a new `duration`
+        only ever extends the time left."""
+        with self._starting:
+            ends = None if duration is None else time.monotonic() + duration
+            if self.running and not self._stop.is_set():
+                if self._ends is not None and (ends is None or ends > self._ends):
+                    self._ends = ends
+                return self
+            if self._thread is not None and self._thread is not threading.current_thread():
+                self._thread.join(5.0)     # a sampler told to stop finishes its frame first
+            self._stop.clear()
+            self._ends = ends
+            self._thread = threading.Thread(target=self._sample_loop, name="fargate-lab-live-plot",
+                                            daemon=True)  # daemon: a kernel shutting down never waits for it
+            self._thread.start()
         self._sync_buttons(running=True)
         return self
 
@@ -172,10 +186,9 @@ class LivePlot:
     def running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def _sample_loop(self, duration: float | None) -> None:
-        ends = time.monotonic() + duration if duration is not None else None
+    def _sample_loop(self) -> None:
         failures = 0
-        while not self._stop.is_set() and (ends is None or time.monotonic() < ends):
+        while not self._stop.is_set() and (self._ends is None or time.monotonic() < self._ends):
             began = time.monotonic()
             try:
                 self.update(force=True)

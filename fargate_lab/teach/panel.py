@@ -49,6 +49,7 @@ class DemoPanel:
         self.circuit_breaker = circuit_breaker
         self.follow = follow
         self._live: Any = None
+        self._following = False       # this panel started its live plot's sampler
         self.last_message = "ready"
         self.narrator = Narrator()
         self.last_error: Exception | None = None
@@ -127,8 +128,9 @@ class DemoPanel:
             done.set_result(None)
             return done
         self._note(f"{action.__name__.replace('_', ' ')} ...")
-        if self.follow and self._live is not None and not self._live.running:
-            self._live.start(duration=FOLLOW_SECONDS)
+        if self.follow and self._live is not None:
+            self._live.start(duration=FOLLOW_SECONDS)   # or 10 more minutes of the one already sampling
+            self._following = True
         future = self._worker.submit(self._guarded, action, *args)
         self._last_future = future
         return future
@@ -143,6 +145,8 @@ class DemoPanel:
         """Stop taking actions: the buttons are disabled and the status line says the panel is closed."""
         self.closed = True
         self._worker.shutdown(wait=False)
+        if self._following and self._live is not None:
+            self._live.stop()       # a sampler left behind would go on asking a cloud nobody watches
         if self._widget is not None:
             for control in [*self.buttons.values(), *self.sliders.values()]:
                 control.disabled = True

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from ..ops.plumbing import Client, Json, name_of
 from ..ops.service_reader import EventLog, ServiceReader
-from ..ops.traffic_watch import METRIC_PERIOD, alb_dimension, cloud_now
+from ..ops.traffic_watch import METRIC_PERIOD, alb_dimension
 
 TARGET_STATES = ("healthy", "initial", "draining", "unhealthy", "unused", "unavailable")
 
@@ -155,6 +155,15 @@ def epoch(value: _dt.datetime | float | None) -> float | None:
     if cloud is not None:
         return cloud.cloud_seconds(value)
     return value.timestamp() if isinstance(value, _dt.datetime) else float(value)
+
+
+def shown(seconds: float) -> _dt.datetime:
+    """Cloud epoch seconds as the datetime a client sends and reads (the inverse of `epoch`)."""
+    from .. import local
+    cloud = local.current()
+    if cloud is not None:
+        seconds = cloud.client_seconds(seconds)
+    return _dt.datetime.fromtimestamp(seconds, _dt.timezone.utc)
 
 
 def short_task_definition(arn: str) -> str:
@@ -309,7 +318,8 @@ class TrafficReader:
     the load balancer.  Which revisions a group served comes from its targets (DescribeTargetHealth)
     matched to the tasks' addresses at each read; a minute is given every revision seen in it.
 
-    Without `elbv2` or `cloudwatch`, or when AWS refuses a read (no permission), it reads nothing."""
+    Without `elbv2` or `cloudwatch`, or once AWS refuses a read (AccessDenied), it reads nothing; a
+    throttled or failed read is tried again at the next one."""
 
     def __init__(self, elbv2: Client | None, cloudwatch: Client | None, every: float = TRAFFIC_EVERY) -> None:
         self.elbv2, self.cloudwatch, self.every = elbv2, cloudwatch, every
@@ -329,11 +339,13 @@ class TrafficReader:
             if not self._find_groups(described):
                 return ()
             self._note_revisions(tasks, now)
-            fresh = [m for m in self._minutes() if self._given.get((m.target_group, m.at)) != m]
+            fresh = [m for m in self._minutes(now) if self._given.get((m.target_group, m.at)) != m]
             self._given.update({(m.target_group, m.at): m for m in fresh})
             return tuple(fresh)
-        except (ClientError, BotoCoreError):
-            self.off = True
+        except ClientError as refused:   # no permission: the panel goes for good; a throttle: next read
+            self.off = "AccessDenied" in refused.response.get("Error", {}).get("Code", "")
+            return ()
+        except BotoCoreError:            # the network: try again at the next read
             return ()
 
     def _find_groups(self, described: Json) -> bool:
@@ -368,9 +380,9 @@ class TrafficReader:
                 seen |= revisions
         return tuple(sorted(seen))
 
-    def _minutes(self) -> tuple[TrafficMinute, ...]:
-        end = cloud_now()
-        start = end - _dt.timedelta(seconds=TRAFFIC_LOOKBACK)
+    def _minutes(self, now: float) -> tuple[TrafficMinute, ...]:
+        # the window in the client's time, its minutes back on the cloud's timeline (the samples')
+        start, end = shown(now - TRAFFIC_LOOKBACK), shown(now)
         lb = [{"Name": "LoadBalancer", "Value": self._load_balancer}]
         made: list[TrafficMinute] = []
         for arn, name in self._groups.items():
@@ -390,4 +402,5 @@ class TrafficReader:
         points = self.cloudwatch.get_metric_statistics(
             Namespace=NAMESPACE, MetricName=metric, Dimensions=dims, StartTime=start, EndTime=end,
             Period=METRIC_PERIOD, Statistics=[statistic])["Datapoints"]
-        return {epoch(p["Timestamp"]) or 0.0: float(p[statistic]) for p in points}
+        # to the second: the wire carries milliseconds of client time, which a fast clock multiplies
+        return {float(round(epoch(p["Timestamp"]) or 0.0)): float(p[statistic]) for p in points}
