@@ -132,8 +132,16 @@ def test_a_real_clock_holds_at_the_breakers_verdict():
         found = boto3.client("ec2").describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
         _, recorder = talk_service(cloud, ecs, sorted(s["SubnetId"] for s in found["Subnets"])[:2])
         lab = Lab(mode="real", speed=200, cloud=cloud, hold=1.0)
-        walls: list[tuple[float, float]] = []
-        held = run_breaker_story(lab, recorder, ecs, lambda sample: walls.append((time.monotonic(), sample.at)))
+        walls: list[tuple[float, float]] = []      # (wall time a sample began, the cloud time it read)
+        take = recorder.sample
+
+        def timed_sample():
+            began = time.monotonic()
+            sample = take()
+            walls.append((began, sample.at))
+            return sample
+        recorder.sample = timed_sample             # timed here, not after the redraw: drawing is no hold
+        held = run_breaker_story(lab, recorder, ecs, lambda sample: None)
         still_held = cloud.clock.held_until is not None   # the last milestone ended the run, its hold goes on
     failed = [i for i, said in enumerate(held) if said.endswith(" → FAILED → rolling back to web:1")]
     assert failed and held[failed[0]].startswith("web:2: "), held
