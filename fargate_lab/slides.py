@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -144,11 +145,25 @@ def kernel_env() -> dict[str, str]:
     return env
 
 
+def this_python_kernel() -> Any:
+    """A kernel manager for this interpreter's ipykernel: a "python3" kernelspec of the user's own (another
+    environment's Python) would run the deck without fargate-lab, or with another copy of it."""
+    from jupyter_client.kernelspec import KernelSpec
+    from jupyter_client.manager import KernelManager
+
+    class ThisPython(KernelManager):
+        @property
+        def kernel_spec(self) -> KernelSpec:
+            return KernelSpec(argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                              display_name="Python 3 (fargate-lab slides)", language="python")
+    return ThisPython()
+
+
 def execute(nb: Any, cwd: Path, timeout: int = TIMEOUT) -> Any:
     """Run every code cell in a fresh kernel started in `cwd`; a cell that raises stops the build."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+    client = NotebookClient(nb, timeout=timeout, km=this_python_kernel(), resources={"metadata": {"path": str(cwd)}})
     try:
         client.execute(env=kernel_env())
     except CellExecutionError as error:
@@ -210,11 +225,11 @@ def build(source: Path, out: Path, run: bool = True, timeout: int = TIMEOUT) -> 
     for_slides(nb)
     name = source.stem.removesuffix(".slides")
     body, _ = exporter().from_notebook_node(nb, resources={"metadata": {"name": name}})
+    html = out / f"{name}.slides.html"
+    facts = scan(body)
+    if facts.external:      # checked before anything is written: a deck that needs the network is no deck
+        raise SlidesError(f"{html} would load {facts.external[0]} from the network")
     out.mkdir(parents=True, exist_ok=True)
     copy_reveal(out)
-    html = out / f"{name}.slides.html"
     html.write_text(body, encoding="utf-8")
-    facts = scan(body)
-    if facts.external:
-        raise SlidesError(f"{html} would load {facts.external[0]} from the network")
     return Deck(source=source, html=html, seconds=time.monotonic() - started, facts=facts)
