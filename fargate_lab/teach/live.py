@@ -77,6 +77,7 @@ class LivePlot:
         self.narrator = Narrator()
         self.narration: str | None = None      # what the figure says under the title
         self._narrated = 0                     # samples the narrator has seen
+        self._last_narrated: Sample | None = None   # the last of them (a cleared recorder starts afresh)
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._starting = threading.Lock()          # start() from a click and from code at once
@@ -281,13 +282,15 @@ class LivePlot:
 
     def _narrate(self, samples: list[Sample]) -> None:
         """Let the narrator see every sample since the last frame (frames skip samples; it must not)."""
-        if len(samples) < self._narrated:       # the recorder was cleared
+        seen = self._narrated
+        if seen and (len(samples) < seen or samples[seen - 1] is not self._last_narrated):   # a new recording
             self.narrator, self._narrated = Narrator(), 0
         for sample in samples[self._narrated:]:
             said = self.narrator.update(sample)
             if said:
                 self.narration = said
         self._narrated = len(samples)
+        self._last_narrated = samples[-1] if samples else None
 
     def _draw_samples(self, samples: list[Sample]) -> None:
         # The static timeline, drawn again into the same axes: one look for both plots, and

@@ -243,7 +243,7 @@ class Recorder:
             tasks = self._task_states() if self.read_tasks else None
             made = self._sample_of(described, targets, tasks)
             if described is not None:
-                traffic = self.traffic.read(described, tasks, made.at)
+                traffic = self.traffic.read(self.reader.target_groups(described), tasks, made.at)
                 if traffic:
                     made = dataclasses.replace(made, traffic=traffic)
             self.samples.append(made)
@@ -330,13 +330,14 @@ class TrafficReader:
         self._served: list[tuple[float, str, frozenset[str]]] = []   # (cloud time, group name, revisions)
         self._given: dict[tuple[str, float], TrafficMinute] = {}      # what samples already carry
 
-    def read(self, described: Json, tasks: tuple[TaskState, ...] | None, now: float) -> tuple[TrafficMinute, ...]:
+    def read(self, groups: list[str], tasks: tuple[TaskState, ...] | None, now: float) -> tuple[TrafficMinute, ...]:
+        """`groups`: the service's target group ARNs (ServiceReader.target_groups)."""
         if self.off or (self._read_at is not None and now - self._read_at < self.every):
             return ()
         from botocore.exceptions import BotoCoreError, ClientError
         self._read_at = now
         try:
-            if not self._find_groups(described):
+            if not self._find_groups(groups):
                 return ()
             self._note_revisions(tasks, now)
             fresh = [m for m in self._minutes(now) if self._given.get((m.target_group, m.at)) != m]
@@ -348,12 +349,8 @@ class TrafficReader:
         except BotoCoreError:            # the network: try again at the next read
             return ()
 
-    def _find_groups(self, described: Json) -> bool:
+    def _find_groups(self, arns: list[str]) -> bool:
         assert self.elbv2 is not None
-        arns = []
-        for lb in described.get("loadBalancers", []):
-            advanced = lb.get("advancedConfiguration") or {}
-            arns += [a for a in (lb.get("targetGroupArn"), advanced.get("alternateTargetGroupArn")) if a]
         fresh = [a for a in arns if a not in self._groups]
         if fresh:
             for group in self.elbv2.describe_target_groups(TargetGroupArns=fresh)["TargetGroups"]:
