@@ -86,12 +86,22 @@ Decisions (and why)
   (``- /scratch``) become ``anonymous-<service>-<n>`` task volumes.
 * A healthcheck only sets the fields that are written; ECS defaults apply to the rest
   (note: ECS's default timeout is 5 s where docker's is 30 s).
-* A port published on a different host port ("8080:80") is an error under awsvpc:
-  Fargate tasks have their own IP and no port translation.
+* A port published on a different host port ("8000:80", as most published files write it)
+  becomes the container port (80) with a warning: awsvpc tasks have their own IP and no port
+  translation, and a load-balancer listener is how to serve 8000.
+* ``build`` next to ``image`` runs the image (a warning: ECS cannot build); ``build`` alone is
+  an error.
+* Fargate needs a task execution role for awslogs, secrets, ECR and private-registry images;
+  without one in ecs-params, ``execution_role=`` (the ops layer passes the
+  ecsTaskExecutionRole that ``fargate-lab up`` creates, when it exists) is used with a warning,
+  else it is an error.
+* Values under ``environment``, ``labels``, ``sysctls`` and options maps that are themselves
+  mappings or lists are errors naming the key, as Compose's schema makes them.
+* ``strict=True`` (``--strict``): every warning is an error instead (CI).
 * Without an ecs-params file nothing is looked up implicitly (ecs-cli read
   ./ecs-params.yml from the working directory); pass the file you mean.
 
-Not supported (ComposeError): build, extends, include, configs, gpus, per-service pid/ipc,
+Not supported (ComposeError): build without image, extends, include, configs, gpus, per-service pid/ipc,
 external containers in volumes_from, host bind mounts and ecs-params docker_volumes on
 Fargate, and on Fargate also privileged, devices, tmpfs, shm_size, security_opt, cap_add
 other than SYS_PTRACE, links/hostname/dns/extra_hosts (awsvpc), stop_grace_period > 120.

@@ -36,7 +36,7 @@ _IGNORED = {
 }
 # Fields that cannot be translated: the fix to suggest.
 _UNSUPPORTED = {
-    "build": "build and push the image yourself, then keep only image: (or move build: to an override file you do not pass here)",
+    "build": "ECS runs images and cannot build one: build and push it, then name it in image: (build: next to image: is fine)",
     "extends": "inline the extended service (`docker compose config` prints the resolved file)",
     "configs": "copy the file into the image, or share it from a code-only container through a named volume",
     "gpus": "Fargate has no GPUs; on EC2 set gpu: in ecs-params services",
@@ -85,6 +85,11 @@ class _ServiceTranslator(_Resources, _Ports, _Environment, _Mounts, _HealthCheck
 
     def check_keys(self) -> None:
         for key in self.spec:
+            if key == "build" and self.spec.get("image"):
+                # docker compose builds and tags `image`; ECS can only pull it, so the image is what runs
+                self.warn("build", f"ignored: ECS runs the image {self.spec['image']!r} and cannot build it; build "
+                                   "and push it first (docker compose build && docker compose push)")
+                continue
             if key in _UNSUPPORTED:
                 raise self.fail(key, "not supported on ECS", _UNSUPPORTED[key])
             if key in _IGNORED:

@@ -117,7 +117,7 @@ def _key_value_mapping(value: Any, file: str, field: str, separator: str) -> dic
             key, has_value, rest = text.partition(separator)
             out[key.strip()] = rest if has_value else None
         return out
-    return {str(key): (None if item is None else _scalar_text(item))
+    return {str(key): (None if item is None else _scalar_text(item, file, f"{field}.{key}"))
             for key, item in _mapping(value, file, field).items()}
 
 

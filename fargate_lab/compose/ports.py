@@ -77,9 +77,10 @@ class _Ports(_ServiceBase):
                     extra: dict, file: str, field: str) -> dict:
         if self.params.network_mode in ("awsvpc", "host"):
             if host is not None and host != container:
-                raise ComposeError(file, field, f"{entry!r} maps host port {host} to container port {container}, "
-                                                f"but {self.params.network_mode} tasks cannot remap ports",
-                                   f"publish the container port itself ('{container}' or '{container}:{container}'); "
-                                   f"put a load-balancer listener on {host} if you need that port")
+                # most published files map ports ("8000:80"); the task can still run, on the container's port
+                _warn(file, field, f"{entry!r}: {self.params.network_mode} tasks cannot remap ports, so the task "
+                                   f"listens on container port {container}, not {host}; to serve port {host}, put a "
+                                   f"load-balancer listener on {host} in front of it (service up "
+                                   f"--create-load-balancer listens on {container})")
             host = container
         return {"containerPort": container, "hostPort": host if host is not None else 0, "protocol": protocol, **extra}

@@ -51,10 +51,14 @@ def _kind(value: Any) -> str:
 
 def _string_map(value: Any, file: str, field: str) -> dict[str, str]:
     """A mapping of strings (booleans written the YAML way: true/false)."""
-    return {str(key): _scalar_text(item) for key, item in _mapping(value, file, field).items()}
+    return {str(key): _scalar_text(item, file, f"{field}.{key}") for key, item in _mapping(value, file, field).items()}
 
 
-def _scalar_text(value: Any) -> str:
+def _scalar_text(value: Any, file: str, field: str) -> str:
+    """A string, number, boolean or null as text; a mapping or list is refused, as Compose refuses it."""
+    if isinstance(value, (dict, list)):
+        raise ComposeError(file, field, f"contains {_kind(value)}, which is an invalid type",
+                           "it should be a string, number, boolean or null (quote it to pass it as text)")
     if isinstance(value, bool):
         return "true" if value else "false"
     return "" if value is None else str(value)

@@ -11,6 +11,7 @@ from .dependencies import _link_dependencies
 from .ecs_params import EcsParams, read_ecs_params
 from .environment import _secret_sources
 from .errors import ComposeError
+from .errors import strict as _strict
 from .files import PathLike, _load_project, _Project
 from .project import _active_services, _check_params_services, _family
 from .volumes import _TaskVolumes
@@ -57,22 +58,35 @@ def _task_cpu_memory(containers: list[dict], params: EcsParams, project: _Projec
     return cpu, memory
 
 
-def _check_execution_role(params: EcsParams, translators: dict[str, _ServiceTranslator],
-                          containers: dict[str, dict]) -> None:
-    """Fargate pulls private images, ships awslogs and fetches secrets with the execution role."""
+def _execution_role(params: EcsParams, translators: dict[str, _ServiceTranslator], containers: dict[str, dict],
+                    fallback: str | None) -> str | None:
+    """ecs-params' execution role; on Fargate, where pulling ECR images, shipping awslogs and fetching
+    secrets need one, `fallback` (the role `fargate-lab up` made) with a warning, else an error."""
     if params.launch_type != "FARGATE" or params.execution_role:
-        return
+        return params.execution_role
     fix = "set task_definition.task_execution_role in ecs-params.yml (e.g. ecsTaskExecutionRole)"
     for name, container in containers.items():
         translator = translators[name]
+        need = None
         if (container.get("logConfiguration") or {}).get("logDriver") == "awslogs":
-            raise translator.fail("logging", "the awslogs driver on Fargate needs a task execution role", fix)
-        if container.get("secrets"):
-            raise translator.fail("secrets", "secrets on Fargate need a task execution role", fix)
-        if _ECR_IMAGE.match(container["image"]):
-            raise translator.fail("image", "ECR images on Fargate need a task execution role", fix)
-        if container.get("repositoryCredentials"):
-            raise translator.fail("image", "private registry credentials on Fargate need a task execution role", fix)
+            need = ("logging", "the awslogs driver")
+        elif container.get("secrets"):
+            need = ("secrets", "secrets")
+        elif _ECR_IMAGE.match(container["image"]):
+            need = ("image", "ECR images")
+        elif container.get("repositoryCredentials"):
+            need = ("image", "private registry credentials")
+        if need is None:
+            continue
+        key, what = need
+        if fallback:
+            translator.warn(key, f"{what} on Fargate need{'s' * (what == 'the awslogs driver')} a task execution role "
+                                 f"and ecs-params names none: using {fallback.rsplit('/', 1)[-1]}, the one "
+                                 "`fargate-lab up` creates (" + fix + " to choose another)")
+            return fallback
+        raise translator.fail(key, f"{what} on Fargate need{'s' * (what == 'the awslogs driver')} a task execution "
+                                   "role", fix + ", or run `fargate-lab up`, which creates ecsTaskExecutionRole")
+    return None
 
 
 def _check_task_modes(params: EcsParams) -> None:
@@ -93,13 +107,22 @@ def _default_container_memory(containers: list[dict], memory: int | None) -> Non
 
 
 def to_task_definition(compose_file: PathLike | Sequence[PathLike], ecs_params_file: PathLike | None = None,
-                       project_name: str | None = None) -> dict:
+                       project_name: str | None = None, execution_role: str | None = None,
+                       strict: bool = False) -> dict:
     """Compose file(s) + optional ecs-params.yml -> kwargs for ecs.register_task_definition.
 
     Nothing is registered here: on any problem a `ComposeError` is raised before an
     AWS call could be made, so a failed translation never leaves a half-registered
     revision.  The same files always give an identical dict.  See the module
-    docstring for the rules."""
+    docstring for the rules.  `execution_role`: the role to use on Fargate when the
+    task needs one and ecs-params names none (with a warning).  `strict`: every
+    warning is an error instead."""
+    with _strict(strict):
+        return _translate(compose_file, ecs_params_file, project_name, execution_role)
+
+
+def _translate(compose_file: PathLike | Sequence[PathLike], ecs_params_file: PathLike | None,
+               project_name: str | None, execution_role: str | None) -> dict:
     project = _load_project(compose_file)
     params = read_ecs_params(ecs_params_file, env=project.env) if ecs_params_file is not None else EcsParams()
     family = _family(project_name, project)
@@ -112,7 +135,7 @@ def to_task_definition(compose_file: PathLike | Sequence[PathLike], ecs_params_f
                    for name, spec in services.items()}
     containers = {name: translator.container() for name, translator in translators.items()}
     _link_dependencies(translators, containers, project.data.get("services") or {})
-    _check_execution_role(params, translators, containers)
+    role = _execution_role(params, translators, containers, execution_role)
     definitions = list(containers.values())
     cpu, memory = _task_cpu_memory(definitions, params, project)
     if params.launch_type == "EC2":
@@ -121,8 +144,8 @@ def to_task_definition(compose_file: PathLike | Sequence[PathLike], ecs_params_f
     kwargs: dict[str, Any] = {"family": family}
     if params.task_role_arn:
         kwargs["taskRoleArn"] = params.task_role_arn
-    if params.execution_role:
-        kwargs["executionRoleArn"] = params.execution_role
+    if role:
+        kwargs["executionRoleArn"] = role
     kwargs["networkMode"] = params.network_mode
     kwargs["containerDefinitions"] = definitions
     task_volumes = volumes.task_volumes()

@@ -170,7 +170,7 @@ def test_talk_example_registers_on_the_local_cloud(tmp_path):
         assert {c["name"]: c["essential"] for c in registered["containerDefinitions"]} == {
             "app": False, "php": True, "nginx": True}
         # A failed translation raises before any AWS call: nothing else gets registered.
-        bad = write(tmp_path, "bad/docker-compose.yml", "services:\n  web:\n    build: .\n    image: x\n")
+        bad = write(tmp_path, "bad/docker-compose.yml", "services:\n  web:\n    build: .\n")
         with pytest.raises(ComposeError):
             ecs.register_task_definition(**to_task_definition(bad))
         assert ecs.list_task_definitions()["taskDefinitionArns"] == [registered["taskDefinitionArn"]]
@@ -300,8 +300,8 @@ def test_reset_removes_a_service_whose_name_yaml_reads_as_a_number(tmp_path):
 
 def test_errors_name_the_file_that_set_the_field(tmp_path):
     base = "services:\n  web:\n    image: fargatelab/web:v1\n"
-    override = "services:\n  web:\n    build: .\n"
-    with pytest.raises(ComposeError, match=r"override1\.yml: services\.web\.build: not supported"):
+    override = "services:\n  web:\n    privileged: true\n"
+    with pytest.raises(ComposeError, match=r"override1\.yml: services\.web\.privileged: "):
         translate(tmp_path, [base, override])
 
 
@@ -449,12 +449,57 @@ def test_ports(tmp_path):
         {"containerPort": 9000, "hostPort": 9000, "protocol": "tcp", "name": "fpm", "appProtocol": "http"}]
 
 
-def test_awsvpc_refuses_port_remapping_and_names_the_fix(tmp_path):
-    with pytest.raises(ComposeError) as err:
-        translate(tmp_path, 'services:\n  web:\n    image: nginx\n    ports: ["8080:80"]\n')
-    message = str(err.value)
-    assert "docker-compose.yml: services.web.ports[0]:" in message
-    assert "'80' or '80:80'" in message and "load-balancer listener on 8080" in message
+def test_a_published_port_remap_runs_on_the_container_port_with_a_warning(tmp_path):
+    """'8000:80', the mapping of most published files: the task listens on 80 and one line says how to
+    serve 8000; --strict refuses it instead."""
+    compose = 'services:\n  web:\n    image: nginx\n    ports: ["8000:80"]\n'
+    with pytest.warns(ComposeWarning) as said:
+        definition = translate(tmp_path, compose)
+    assert definition["containerDefinitions"][0]["portMappings"] == [
+        {"containerPort": 80, "hostPort": 80, "protocol": "tcp"}]
+    lines = [str(w.message) for w in said]
+    assert len(lines) == 1 and "\n" not in lines[0], lines
+    assert lines[0].split("/")[-1].startswith("docker-compose.yml: services.web.ports[0]: '8000:80': ")
+    assert "container port 80, not 8000" in lines[0] and "listener on 8000" in lines[0]
+    with pytest.raises(ComposeError, match=r"docker-compose\.yml: services\.web\.ports\[0\]: .*drop --strict$"):
+        to_task_definition(str(tmp_path / "project" / "docker-compose.yml"), strict=True)
+
+
+def test_build_next_to_image_runs_the_image_and_build_alone_is_refused(tmp_path):
+    with pytest.warns(ComposeWarning, match=r"services\.web\.build: ignored: ECS runs the image 'shop/web:2'"):
+        definition = translate(tmp_path, "services:\n  web:\n    build: .\n    image: shop/web:2\n")
+    assert definition["containerDefinitions"][0]["image"] == "shop/web:2"
+    with pytest.raises(ComposeError, match=r"services\.web\.build: not supported on ECS; ECS runs images"):
+        translate(tmp_path, "services:\n  web:\n    build: .\n")
+
+
+def test_awslogs_without_a_role_uses_the_one_up_creates_named_in_a_warning(tmp_path):
+    compose = ("services:\n  web:\n    image: nginx\n    logging:\n      driver: awslogs\n      options:\n"
+               "        awslogs-group: /ecs/web\n        awslogs-region: us-east-1\n        awslogs-stream-prefix: web\n")
+    role = "arn:aws:iam::123456789012:role/ecsTaskExecutionRole"
+    path = write(tmp_path, "docker-compose.yml", compose)
+    with pytest.warns(ComposeWarning, match=r"services\.web\.logging: the awslogs driver on Fargate needs a task "
+                                            r"execution role and ecs-params names none: using ecsTaskExecutionRole"):
+        definition = to_task_definition(str(path), execution_role=role)
+    assert definition["executionRoleArn"] == role
+    with pytest.raises(ComposeError, match=r"or run `fargate-lab up`, which creates ecsTaskExecutionRole$"):
+        to_task_definition(str(path))                      # no role to fall back on: the error, with both fixes
+    params = write(tmp_path, "ecs-params.yml", "version: 1\ntask_definition:\n  task_execution_role: mine\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ComposeWarning)     # ecs-params names one: no warning, that one is used
+        assert to_task_definition(str(path), str(params), execution_role=role)["executionRoleArn"] == "mine"
+
+
+@pytest.mark.parametrize("key, value", [("environment", "{nested: value}"), ("environment", "[a, b]"),
+                                        ("labels", "{nested: value}"), ("sysctls", "[1, 2]")])
+def test_a_map_or_list_as_a_value_is_refused_as_compose_refuses_it(tmp_path, key, value):
+    compose = f"services:\n  web:\n    image: nginx\n    {key}:\n      CONFIG: {value}\n"
+    with pytest.raises(ComposeError) as refused:
+        translate(tmp_path, compose)
+    message = str(refused.value)
+    assert message.split("/")[-1].startswith(f"docker-compose.yml: services.web.{key}.CONFIG: contains a ")
+    assert "which is an invalid type; it should be a string, number, boolean or null" in message
+    assert "\n" not in message
 
 
 def test_bridge_mode_on_ec2(tmp_path):
@@ -849,7 +894,8 @@ BAD_INPUTS = [
     (SERVICE + "    devices: [/dev/fuse]\n", None, "docker-compose.yml", "services.web.devices"),
     (SERVICE + "    cap_add: [NET_ADMIN]\n", None, "docker-compose.yml", "services.web.cap_add"),
     (SERVICE + "    extends: {service: base}\n", None, "docker-compose.yml", "services.web.extends"),
-    (SERVICE + "    ports: ['8080:80']\n", None, "docker-compose.yml", "services.web.ports[0]"),
+    (SERVICE + "    environment:\n      CONFIG: {nested: value}\n", None, "docker-compose.yml",
+     "services.web.environment.CONFIG"),
     ("version: '1'\nservices:\n  web: {image: nginx}\n", None, "docker-compose.yml", "version"),
     ("web:\n  image: nginx\n", None, "docker-compose.yml", "services"),
     ("services:\n  web:\n    command: x\n", None, "docker-compose.yml", "services.web.image"),
