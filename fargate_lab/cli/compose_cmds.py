@@ -37,6 +37,7 @@ class ComposeOptions:
     project: str                    # -p; "" when not given (the compose files name the project)
     ecs_params: str | None
     task_role_arn: str | None
+    strict: bool = False            # --strict: compose warnings are errors
 
     def project_name(self) -> str:
         """-p, else what the compose files say (COMPOSE_PROJECT_NAME, name:, the directory)."""
@@ -75,12 +76,14 @@ def default_compose_files(cwd: Path | None = None) -> list[str]:
                                            "(default: the directory name).")
 @click.option("--ecs-params", help="ecs-params.yml (default: ./ecs-params.yml if present).")
 @click.option("--task-role-arn", help="IAM role for the task's containers.")
+@click.option("--strict", is_flag=True, help="Fail on what would only be a warning (a remapped port, build: next "
+                                             "to image:, a role chosen for you...): for CI.")
 @config_options
 @click.pass_context
-def compose(ctx, files, project_name, ecs_params, task_role_arn, cluster_opt, region_opt, config_name_opt):
+def compose(ctx, files, project_name, ecs_params, task_role_arn, strict, cluster_opt, region_opt, config_name_opt):
     """A compose project as standalone tasks (up/ps/down) or as a service (`compose service ...`)."""
     _apply_config_options(ctx, cluster_opt, region_opt, config_name_opt)
-    ctx.obj.compose = ComposeOptions(list(files), project_name or "", ecs_params, task_role_arn)
+    ctx.obj.compose = ComposeOptions(list(files), project_name or "", ecs_params, task_role_arn, strict)
 
 
 def _compose(ctx: click.Context) -> ComposeOptions:
@@ -120,7 +123,8 @@ def compose_up(ctx, launch_type, create_log_groups, force_update, tags, timeout)
                                  options.ecs_params, launch_type=settings.launch_type,
                                  create_log_groups=create_log_groups, force_update=force_update,
                                  timeout_minutes=timeout, tags=_parse_tags(tags) or None, say=say,
-                                 task_role_arn=options.task_role_arn, poll_seconds=_poll_seconds())
+                                 task_role_arn=options.task_role_arn, poll_seconds=_poll_seconds(),
+                                 strict=options.strict)
     if result.rows:
         print_rows(result.rows)
 

@@ -130,7 +130,8 @@ def _options_from_flags(ctx: click.Context, *, max_percent: int | None, min_heal
                           container_port=container_port, create_load_balancer=create_load_balancer,
                           create_log_groups=create_log_groups, force_deployment=force_deployment,
                           timeout_minutes=timeout, launch_type=_state(ctx).settings(launch_type).launch_type,
-                          tags=_parse_tags(tags) or None, task_role_arn=compose_options.task_role_arn, **strategy)
+                          tags=_parse_tags(tags) or None, task_role_arn=compose_options.task_role_arn,
+                          strict=compose_options.strict, **strategy)
 
 
 @service_group.command("up")

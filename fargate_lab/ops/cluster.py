@@ -337,6 +337,14 @@ def _ensure_execution_role(iam: Client, cluster: str, extra: dict[str, str], rep
     return arn
 
 
+def existing_execution_role(session: Session) -> str | None:
+    """The ARN of the task execution role `up` creates, if it exists (None if not, or not readable)."""
+    try:
+        return _execution_role_arn(session.client("iam"))
+    except ClientError:
+        return None
+
+
 def _execution_role_arn(iam: Client) -> str:
     arn: str = iam.get_role(RoleName=EXECUTION_ROLE)["Role"]["Arn"]
     return arn

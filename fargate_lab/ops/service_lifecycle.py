@@ -167,7 +167,8 @@ def _checked_project(session: Session, ecs: Client, cluster: str, project: str |
 
     The flags alone were checked when `options` was made; here, what they say of the task definition."""
     # load_project takes "" as None: the compose files name the project
-    spec = load_project(project or "", compose_files, ecs_params, options.task_role_arn)
+    spec = load_project(project or "", compose_files, ecs_params, options.task_role_arn,
+                        execution_role=cluster_ops.existing_execution_role(session), strict=options.strict)
     lb_target = check_load_balancer_flags(spec.task_definition, options.target_group_arn, options.container_name,
                                           options.container_port, options.create_load_balancer)
     require_cluster(ecs, cluster)

@@ -59,6 +59,7 @@ class ServiceOptions:
     launch_type: str = "FARGATE"              # --launch-type
     tags: Mapping[str, str] | None = field(default=None, hash=False)   # --tags key=value,...
     task_role_arn: str | None = None          # compose --task-role-arn: the IAM role of the task's containers
+    strict: bool = False                      # compose --strict: a compose warning is an error (CI)
     # how a new revision takes over (ops.deployment_strategy): None keeps the service's (ROLLING for a new one)
     deployment_strategy: str | None = None    # --deployment-strategy rolling | blue-green | canary | linear
     canary_percent: float | None = None       # --canary-percent (ECS's 5.0): production traffic of the first shift
@@ -98,6 +99,7 @@ class CreateKeywords(TypedDict, total=False):
     launch_type: str
     tags: Mapping[str, str] | None
     task_role_arn: str | None
+    strict: bool
     deregistration_delay: int | None
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from collections.abc import Sequence
 
 from . import dryrun
+from .cluster import existing_execution_role
 from .deploy_wait import task_failure
 from .errors import OpsError
 from .log_groups import create_log_groups as create_log_groups_fn   # compose_up's parameter hides the name
@@ -45,15 +46,17 @@ def compose_up(session: Session, cluster: str, project: str, compose_files: Sequ
                launch_type: str = "FARGATE", create_log_groups: bool = True, force_update: bool = False,
                timeout_minutes: float = 5.0, tags: dict[str, str] | None = None, say: Say = print,
                task_role_arn: str | None = None, sleep: Sleep = time.sleep, clock: Clock = time.monotonic,
-               poll_seconds: float = POLL_SECONDS) -> TaskRunResult:
+               poll_seconds: float = POLL_SECONDS, strict: bool = False) -> TaskRunResult:
     """ecs-cli `compose up`: one standalone task of the project (replaced when the definition changed).
 
     Waits until the new tasks are RUNNING and fails if one stops on the way (ecs-cli
-    exited 0 then); a task whose essential containers all exit 0 is a finished job."""
+    exited 0 then); a task whose essential containers all exit 0 is a finished job.  `strict`:
+    compose warnings are errors."""
     started_at = clock()
     ecs = session.client("ecs")
     outer_say, say = say, _reporter(session, say)
-    spec = load_project(project, compose_files, ecs_params, task_role_arn)
+    spec = load_project(project, compose_files, ecs_params, task_role_arn,
+                        execution_role=existing_execution_role(session), strict=strict)
     require_cluster(ecs, cluster)
     network = network_configuration(session, cluster, spec.params)
     missing = missing_log_groups(session, spec.task_definition)

@@ -25,11 +25,15 @@ class Project:
 
 
 def load_project(project: str, compose_files: Sequence[str], ecs_params: str | None = None,
-                 task_role_arn: str | None = None) -> Project:
-    """Translate the files (raises ComposeError before any AWS call)."""
+                 task_role_arn: str | None = None, execution_role: str | None = None,
+                 strict: bool = False) -> Project:
+    """Translate the files (raises ComposeError before any AWS call).  `execution_role`: what Fargate
+    uses when the task needs one and ecs-params names none (`existing_execution_role`); `strict`:
+    compose warnings are errors."""
     if not compose_files:
         raise OpsError("no compose file given: pass --file docker-compose.yml")
-    definition = to_task_definition(list(compose_files), ecs_params, project_name=project)
+    definition = to_task_definition(list(compose_files), ecs_params, project_name=project,
+                                    execution_role=execution_role, strict=strict)
     if task_role_arn:
         definition["taskRoleArn"] = task_role_arn
     params = read_ecs_params(ecs_params) if ecs_params else None

@@ -234,6 +234,29 @@ def test_standalone_tasks_up_ps_down(cli, project, home):
     assert "Essential container in task exited (web: exit code 1)" in error_line(crashed)
 
 
+def test_a_published_compose_file_runs_with_one_line_per_decision(cli, home):
+    """The shape most published files have: build next to image, a remapped port, awslogs and no
+    ecs-params. It runs; each decision taken for the user is one `Warning:` line."""
+    shop = home / "shop"
+    shop.mkdir()
+    (shop / "docker-compose.yml").write_text(
+        "services:\n  web:\n    build: .\n    image: fargatelab/web:v1\n    ports: ['8000:80']\n"
+        "    logging:\n      driver: awslogs\n      options:\n        awslogs-group: /ecs/shop\n"
+        "        awslogs-region: us-east-1\n        awslogs-stream-prefix: shop\n")
+    done = cli("compose", "service", "up", cwd=shop)
+    warnings_said = [line for line in done.stderr.splitlines() if line.startswith("Warning: ")]
+    assert len(warnings_said) == 3, done.stderr
+    assert any("services.web.build: ignored: ECS runs the image 'fargatelab/web:v1'" in w for w in warnings_said)
+    assert any("'8000:80'" in w and "container port 80, not 8000" in w for w in warnings_said)
+    assert any("using ecsTaskExecutionRole, the one `fargate-lab up` creates" in w for w in warnings_said)
+    running = service(name="shop")
+    assert running["runningCount"] == 1
+    definition = ecs().describe_task_definition(taskDefinition=running["taskDefinition"])["taskDefinition"]
+    assert definition["executionRoleArn"].endswith(":role/ecsTaskExecutionRole")
+    assert definition["containerDefinitions"][0]["portMappings"][0]["containerPort"] == 80
+    cli("compose", "service", "rm", cwd=shop)
+
+
 # ---------------------------------------------------------------------------------- bad input
 
 CORPUS_COMPOSE_GOOD = "services:\n  web:\n    image: fargatelab/web:v1\n    ports: ['80:80']\n"
@@ -246,8 +269,11 @@ CORPUS = [
      ["compose", "service", "up"], "services.web.build"),
     ("misspelt key", {"docker-compose.yml": CORPUS_COMPOSE_GOOD + "    enviroment:\n      A: b\n"},
      ["compose", "service", "up"], "enviroment"),
-    ("host port differs", {"docker-compose.yml": "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n"},
-     ["compose", "service", "up"], "ports"),
+    ("host port differs, strict", {"docker-compose.yml": "services:\n  web:\n    image: nginx\n    ports: ['8080:80']\n"},
+     ["compose", "--strict", "service", "up"], "ports"),
+    ("a mapping as an environment value", {"docker-compose.yml": CORPUS_COMPOSE_GOOD + "    environment:\n"
+                                                                 "      CONFIG: {nested: value}\n"},
+     ["compose", "service", "up"], "services.web.environment.CONFIG"),
     ("services missing", {"docker-compose.yml": "version: '3'\nweb:\n  image: nginx\n"},
      ["compose", "service", "up"], "docker-compose.yml"),
     ("broken YAML", {"docker-compose.yml": "services:\n  web: [image: nginx\n"},
@@ -257,9 +283,9 @@ CORPUS = [
      ["compose", "service", "up"], "mem_limit"),
     ("awslogs without prefix", {"docker-compose.yml": CORPUS_LOGGING.format(extra=""),
                                 "ecs-params.yml": ECS_PARAMS}, ["compose", "service", "up"], "awslogs-stream-prefix"),
-    ("awslogs without execution role",
+    ("awslogs without execution role, strict",
      {"docker-compose.yml": CORPUS_LOGGING.format(extra=", awslogs-stream-prefix: c")},
-     ["compose", "service", "up"], "execution role"),
+     ["compose", "--strict", "service", "up"], "execution role"),
     ("undeclared named volume", {"docker-compose.yml": CORPUS_COMPOSE_GOOD + "    volumes: ['data:/data']\n"},
      ["compose", "service", "up"], "data"),
     ("privileged on Fargate", {"docker-compose.yml": CORPUS_COMPOSE_GOOD + "    privileged: true\n"},
