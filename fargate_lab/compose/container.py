@@ -36,7 +36,8 @@ _IGNORED = {
 }
 # Fields that cannot be translated: the fix to suggest.
 _UNSUPPORTED = {
-    "build": "ECS runs images and cannot build one: build and push it, then name it in image: (build: next to image: is fine)",
+    "build": "ECS runs images and cannot build one: build and push it (docker compose build && docker compose push, "
+             "to ECR or Docker Hub), then add image: <repository>:<tag> next to build:",
     "extends": "inline the extended service (`docker compose config` prints the resolved file)",
     "configs": "copy the file into the image, or share it from a code-only container through a named volume",
     "gpus": "Fargate has no GPUs; on EC2 set gpu: in ecs-params services",
