@@ -66,26 +66,31 @@ def _execution_role(params: EcsParams, translators: dict[str, _ServiceTranslator
         return params.execution_role
     fix = "set task_definition.task_execution_role in ecs-params.yml (e.g. ecsTaskExecutionRole)"
     for name, container in containers.items():
-        translator = translators[name]
-        need = None
-        if (container.get("logConfiguration") or {}).get("logDriver") == "awslogs":
-            need = ("logging", "the awslogs driver")
-        elif container.get("secrets"):
-            need = ("secrets", "secrets")
-        elif _ECR_IMAGE.match(container["image"]):
-            need = ("image", "ECR images")
-        elif container.get("repositoryCredentials"):
-            need = ("image", "private registry credentials")
+        need = _role_need(container)
         if need is None:
             continue
-        key, what = need
+        key, needs = need
+        translator = translators[name]
         if fallback:
-            translator.warn(key, f"{what} on Fargate need{'s' * (what == 'the awslogs driver')} a task execution role "
-                                 f"and ecs-params names none: using {fallback.rsplit('/', 1)[-1]}, the one "
-                                 "`fargate-lab up` creates (" + fix + " to choose another)")
+            translator.warn(key, f"{needs} a task execution role and ecs-params names none: using "
+                                 f"{fallback.rsplit('/', 1)[-1]}, the one `fargate-lab up` creates ({fix} to "
+                                 "choose another)")
             return fallback
-        raise translator.fail(key, f"{what} on Fargate need{'s' * (what == 'the awslogs driver')} a task execution "
-                                   "role", fix + ", or run `fargate-lab up`, which creates ecsTaskExecutionRole")
+        raise translator.fail(key, f"{needs} a task execution role",
+                              fix + ", or run `fargate-lab up`, which creates ecsTaskExecutionRole")
+    return None
+
+
+def _role_need(container: dict) -> tuple[str, str] | None:
+    """(the compose key, "<what> on Fargate need(s)") of the first thing in `container` that needs the role."""
+    if (container.get("logConfiguration") or {}).get("logDriver") == "awslogs":
+        return "logging", "the awslogs driver on Fargate needs"
+    if container.get("secrets"):
+        return "secrets", "secrets on Fargate need"
+    if _ECR_IMAGE.match(container["image"]):
+        return "image", "ECR images on Fargate need"
+    if container.get("repositoryCredentials"):
+        return "image", "private registry credentials on Fargate need"
     return None
 
 
