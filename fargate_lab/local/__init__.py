@@ -186,17 +186,21 @@ class Cloud:
             botocore.waiter.time = _WaiterTime(sleep=self.sleep)
             self.stopped = False
         except BaseException:   # leave moto and the process as they were: nothing half made
-            self._abandon_start()
+            self._restore_process(partly_started=True)
             raise
 
-    def _abandon_start(self) -> None:
-        for undo in (lambda: moto_gaps.uninstall(self._moto_gaps), lambda: setattr(
-                botocore.waiter, "time", self._saved_waiter_time), self._moto.stop,
-                lambda: moto_gaps.uninstall(self._moto_iam)):
+    def _restore_process(self, partly_started: bool = False) -> None:
+        """Put back what starting changed in this process: botocore's waiter clock, moto's patches, moto
+        itself, the environment.  `partly_started`: a start that failed part way, so skip what never happened."""
+        steps = (lambda: setattr(botocore.waiter, "time", self._saved_waiter_time),
+                 lambda: moto_gaps.uninstall(self._moto_gaps), self._moto.stop,
+                 lambda: moto_gaps.uninstall(self._moto_iam))
+        for step in steps:
             try:
-                undo()
-            except Exception:   # a step that never happened (AttributeError) or moto not started
-                pass
+                step()
+            except Exception:   # a step that never happened (AttributeError), or moto not started
+                if not partly_started:
+                    raise
         for key, value in self._saved_env.items():
             if value is None:
                 os.environ.pop(key, None)
@@ -301,15 +305,7 @@ class Cloud:
             if _current is self:
                 _current = None
                 _uninstall_handlers()
-        botocore.waiter.time = self._saved_waiter_time
-        moto_gaps.uninstall(self._moto_gaps)
-        self._moto.stop()
-        moto_gaps.uninstall(self._moto_iam)
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        self._restore_process()
         boto3.DEFAULT_SESSION = None
 
     def __enter__(self) -> Cloud:
