@@ -13,6 +13,8 @@ autosave is off, so the notebook on disk is never written.
 """
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import json
 import os
 import re
@@ -23,7 +25,9 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,78 +201,98 @@ def wait_for_run(page, seconds: float) -> dict:
                 f"prompts {state and state['prompts']}")
 
 
-def test_rolling_deploy_notebook_in_chromium(jupyterlab):
+@dataclasses.dataclass
+class OpenNotebook:
+    page: Any
+    page_errors: list[str] = dataclasses.field(default_factory=list)
+    console_errors: list[str] = dataclasses.field(default_factory=list)
+
+
+@contextlib.contextmanager
+def notebook_in_chromium(lab: dict, notebook: str, failure: Path) -> Iterator[OpenNotebook]:
+    """`notebook` open in Debian's Chromium with its kernel ready, the page's errors collected; on failure a
+    screenshot at `failure`; afterwards, the notebook on disk must be as it was (autosave is off)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         pytest.fail("the playwright package is missing: pip install playwright "
                     "(never `playwright install`: this test launches /usr/bin/chromium)")
-    assert (REPO / NOTEBOOK).is_file(), f"{NOTEBOOK} does not exist"
-    on_disk = (REPO / NOTEBOOK).read_bytes()
+    assert (REPO / notebook).is_file(), f"{notebook} does not exist"
+    on_disk = (REPO / notebook).read_bytes()
     ARTIFACTS.mkdir(exist_ok=True)
-    page_errors: list[str] = []
-    console_errors: list[str] = []
-    (ARTIFACTS / "06_rolling_deploy_failure.png").unlink(missing_ok=True)
-
+    failure.unlink(missing_ok=True)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            page.on("pageerror", lambda error: page_errors.append(str(error)))
-            page.on("console", lambda message: console_errors.append(message.text) if message.type == "error" else None)
+            opened = OpenNotebook(browser.new_page(viewport={"width": 1440, "height": 1100}))
+            page = opened.page
+            page.on("pageerror", lambda error: opened.page_errors.append(str(error)))
+            page.on("console", lambda message: opened.console_errors.append(message.text)
+                    if message.type == "error" else None)
             try:
-                url = f"{jupyterlab['base']}/lab/tree/{NOTEBOOK}?reset&token={jupyterlab['token']}"
-                page.goto(url, wait_until="domcontentloaded", timeout=120_000)
+                page.goto(f"{lab['base']}/lab/tree/{notebook}?reset&token={lab['token']}",
+                          wait_until="domcontentloaded", timeout=120_000)
                 page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
                 # the kernel is ready when the status bar names it and says Idle (the toolbar's indicator
                 # says "idle" already while the status bar still reads "No Kernel | Initializing")
                 page.wait_for_function(KERNEL_READY, timeout=120_000)
                 accept_kernel_dialog(page)
-
-                # fold the file browser away (a wider notebook), then Run > Run All Cells, as a presenter would
-                page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
-                menu(page, "Run", "runmenu:run-all")
-
-                state = wait_for_run(page, RUN_TIMEOUT)
-                page.wait_for_timeout(1500)   # widget views and the last canvas frame settle
-                state = page.evaluate(PAGE_STATE)
-                assert not state["errors"], "error outputs in the notebook:\n" + "\n---\n".join(state["errors"])
-                assert "Error displaying widget" not in state["text"], f"a widget failed to render: {console_errors}"
-                assert "Model not found" not in state["text"], "a widget model was not found"
-
-                # the demo panel: its buttons and sliders
-                assert page.locator(".widget-button", has_text="Deploy new version").count() >= 1, (
-                    "the demo panel's buttons are not on the page")
-                assert page.locator(".widget-slider").count() >= 3, "the demo panel's sliders are not on the page"
-                assert page.locator(".jupyter-widgets").count() >= 10
-
-                # the ipympl live plot: a canvas with something drawn on it
-                page.wait_for_function(
-                    "() => document.querySelectorAll('.jupyter-matplotlib canvas').length > 0", timeout=30_000)
-                canvases = page.evaluate(CANVAS_STATE)
-                blank = [c for c in canvases if not (c["width"] > 200 and c["height"] > 100 and c["inked"] > 100)]
-                assert canvases and not blank, (
-                    f"an ipympl figure is blank: {canvases} (width, height, drawn pixels sampled); "
-                    f"browser console errors: {console_errors}")
-                assert not [e for e in console_errors if "Error setting state" in e or "widget" in e.lower()], (
-                    f"widget errors in the browser console: {console_errors}")
-
-                # the picture: the demo panel (buttons, sliders, status) with the live plot under it
-                page.evaluate("""() => {
-                  const button = [...document.querySelectorAll('.widget-button')]
-                      .filter(b => b.textContent.includes('Deploy new version')).pop();
-                  button.closest('.widget-hbox').scrollIntoView({block: 'start'});
-                }""")
-                page.wait_for_timeout(500)
-                page.screenshot(path=str(SCREENSHOT))
+                yield opened
             except BaseException:
-                page.screenshot(path=str(ARTIFACTS / "06_rolling_deploy_failure.png"))
+                page.screenshot(path=str(failure))
                 raise
         finally:
             browser.close()
+    assert (REPO / notebook).read_bytes() == on_disk, f"the test wrote to {notebook}"
 
-    assert not [e for e in page_errors if "widget" in e.lower() or "matplotlib" in e.lower()], page_errors
-    assert (REPO / NOTEBOOK).read_bytes() == on_disk, f"the test wrote to {NOTEBOOK}"
+
+def run_all(page, fold_file_browser: bool = True) -> None:
+    """Run > Run All Cells, as a presenter would (the file browser folded away: a wider notebook)."""
+    if fold_file_browser:
+        page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
+    menu(page, "Run", "runmenu:run-all")
+
+
+def test_rolling_deploy_notebook_in_chromium(jupyterlab):
+    with notebook_in_chromium(jupyterlab, NOTEBOOK, ARTIFACTS / "06_rolling_deploy_failure.png") as opened:
+        page, console_errors = opened.page, opened.console_errors
+        run_all(page)
+
+        state = wait_for_run(page, RUN_TIMEOUT)
+        page.wait_for_timeout(1500)   # widget views and the last canvas frame settle
+        state = page.evaluate(PAGE_STATE)
+        assert not state["errors"], "error outputs in the notebook:\n" + "\n---\n".join(state["errors"])
+        assert "Error displaying widget" not in state["text"], f"a widget failed to render: {console_errors}"
+        assert "Model not found" not in state["text"], "a widget model was not found"
+
+        # the demo panel: its buttons and sliders
+        assert page.locator(".widget-button", has_text="Deploy new version").count() >= 1, (
+            "the demo panel's buttons are not on the page")
+        assert page.locator(".widget-slider").count() >= 3, "the demo panel's sliders are not on the page"
+        assert page.locator(".jupyter-widgets").count() >= 10
+
+        # the ipympl live plot: a canvas with something drawn on it
+        page.wait_for_function(
+            "() => document.querySelectorAll('.jupyter-matplotlib canvas').length > 0", timeout=30_000)
+        canvases = page.evaluate(CANVAS_STATE)
+        blank = [c for c in canvases if not (c["width"] > 200 and c["height"] > 100 and c["inked"] > 100)]
+        assert canvases and not blank, (
+            f"an ipympl figure is blank: {canvases} (width, height, drawn pixels sampled); "
+            f"browser console errors: {console_errors}")
+        assert not [e for e in console_errors if "Error setting state" in e or "widget" in e.lower()], (
+            f"widget errors in the browser console: {console_errors}")
+
+        # the picture: the demo panel (buttons, sliders, status) with the live plot under it
+        page.evaluate("""() => {
+          const button = [...document.querySelectorAll('.widget-button')]
+              .filter(b => b.textContent.includes('Deploy new version')).pop();
+          button.closest('.widget-hbox').scrollIntoView({block: 'start'});
+        }""")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(SCREENSHOT))
+
+    assert not [e for e in opened.page_errors if "widget" in e.lower() or "matplotlib" in e.lower()], (
+        opened.page_errors)
 
 
 def test_rise_slideshow_of_the_rolling_deploy_notebook(jupyterlab):
@@ -315,104 +339,66 @@ PANEL_STATUS = """() => {
 def test_rolling_deploy_on_the_real_clock_with_run_all(jupyterlab_real):
     """A presenter's Run All on the real clock: the live plot is on screen and moving while later cells
     still wait, then each demo-panel button does what it says and the status line narrates it."""
-    from playwright.sync_api import sync_playwright
-
-    on_disk = (REPO / NOTEBOOK).read_bytes()
-    ARTIFACTS.mkdir(exist_ok=True)
     shots = [ARTIFACTS / f"06_real_live_{n}.png" for n in (1, 2)]
-    failure = ARTIFACTS / "06_real_failure.png"
-    failure.unlink(missing_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            try:
-                page.goto(f"{jupyterlab_real['base']}/lab/tree/{NOTEBOOK}?reset&token={jupyterlab_real['token']}",
-                          wait_until="domcontentloaded", timeout=120_000)
-                page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
-                page.wait_for_function(KERNEL_READY, timeout=120_000)
-                accept_kernel_dialog(page)
-                page.locator(".jp-SideBar.jp-mod-left .lm-TabBar-tab.lm-mod-current").click()
-                menu(page, "Run", "runmenu:run-all")
+    with notebook_in_chromium(jupyterlab_real, NOTEBOOK, ARTIFACTS / "06_real_failure.png") as opened:
+        page = opened.page
+        run_all(page)
 
-                # the live plot shows while Run All is still under way
-                page.wait_for_function(f"() => {{ const s = ({LIVE_IMAGE})(); return s && s.width > 300; }}",
-                                       timeout=180_000)
-                during = page.evaluate(PAGE_STATE)
-                assert during["status"] == "busy" and any(p in ("[*]:", "[ ]:") for p in during["prompts"]), (
-                    "the live plot appeared only once Run All was over")
-                # the picture alone: the box's status line ("N frames") changes whether or not the plot does
-                plot = page.locator(".widget-vbox", has=page.locator(".widget-button", has_text="Start live plot")
-                                    ).first.locator("img").first
-                plot.scroll_into_view_if_needed()
-                plot.screenshot(path=str(shots[0]))
-                page.wait_for_timeout(3000)
-                plot.screenshot(path=str(shots[1]))
-                assert shots[0].read_bytes() != shots[1].read_bytes(), "the live plot did not move in 3 s of Run All"
+        # the live plot shows while Run All is still under way
+        page.wait_for_function(f"() => {{ const s = ({LIVE_IMAGE})(); return s && s.width > 300; }}",
+                               timeout=180_000)
+        during = page.evaluate(PAGE_STATE)
+        assert during["status"] == "busy" and any(p in ("[*]:", "[ ]:") for p in during["prompts"]), (
+            "the live plot appeared only once Run All was over")
+        # the picture alone: the box's status line ("N frames") changes whether or not the plot does
+        plot = page.locator(".widget-vbox", has=page.locator(".widget-button", has_text="Start live plot")
+                            ).first.locator("img").first
+        plot.scroll_into_view_if_needed()
+        plot.screenshot(path=str(shots[0]))
+        page.wait_for_timeout(3000)
+        plot.screenshot(path=str(shots[1]))
+        assert shots[0].read_bytes() != shots[1].read_bytes(), "the live plot did not move in 3 s of Run All"
 
-                state = wait_for_run(page, 420)
-                assert not state["errors"], "error outputs in the notebook:\n" + "\n---\n".join(state["errors"])
+        state = wait_for_run(page, 420)
+        assert not state["errors"], "error outputs in the notebook:\n" + "\n---\n".join(state["errors"])
 
-                def click_and_read(button: str, *expected: str, seconds: float = 120) -> str:
-                    page.locator(".widget-button", has_text=button).last.click()
-                    deadline = time.monotonic() + seconds
-                    while time.monotonic() < deadline:
-                        status = page.evaluate(PANEL_STATUS) or ""
-                        if all(text in status for text in expected):
-                            return status
-                        page.wait_for_timeout(500)
-                    pytest.fail(f"after {button!r} the status line never said {expected}: {status!r}")
+        def click_and_read(button: str, *expected: str, seconds: float = 120) -> str:
+            page.locator(".widget-button", has_text=button).last.click()
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                status = page.evaluate(PANEL_STATUS) or ""
+                if all(text in status for text in expected):
+                    return status
+                page.wait_for_timeout(500)
+            pytest.fail(f"after {button!r} the status line never said {expected}: {status!r}")
 
-                click_and_read("Deploy new version", "rolled out: COMPLETED")
-                before = plot.screenshot()
-                said = click_and_read("Deploy broken version", "rolled back:", "serves again")
-                assert plot.screenshot() != before, "the live plot did not follow the broken release"
-                click_and_read("Kill a task", "killed task", seconds=30)
-                click_and_read("Scale to desired count", "scaled to", seconds=30)
-                page.screenshot(path=str(ARTIFACTS / "06_real_panel.png"))
-                assert "serves again" in said
-            except BaseException:
-                page.screenshot(path=str(failure))
-                raise
-        finally:
-            browser.close()
-    assert (REPO / NOTEBOOK).read_bytes() == on_disk, f"the test wrote to {NOTEBOOK}"
+        click_and_read("Deploy new version", "rolled out: COMPLETED")
+        before = plot.screenshot()
+        said = click_and_read("Deploy broken version", "rolled back:", "serves again")
+        assert plot.screenshot() != before, "the live plot did not follow the broken release"
+        click_and_read("Kill a task", "killed task", seconds=30)
+        click_and_read("Scale to desired count", "scaled to", seconds=30)
+        page.screenshot(path=str(ARTIFACTS / "06_real_panel.png"))
+        assert "serves again" in said
 
 
 def test_traffic_shifting_notebook_in_chromium(jupyterlab):
     """07 with Run All on the virtual clock: every cell ran, no error output, no widget failure, and its
     pictures (the per-minute canary plot at least) are drawn images, not blank ones."""
-    from playwright.sync_api import sync_playwright
-
     notebook = "notebooks/07_traffic_shifting.ipynb"
-    on_disk = (REPO / notebook).read_bytes()
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1440, "height": 1100})
-            try:
-                page.goto(f"{jupyterlab['base']}/lab/tree/{notebook}?reset&token={jupyterlab['token']}",
-                          wait_until="domcontentloaded", timeout=120_000)
-                page.wait_for_selector(".jp-NotebookPanel .jp-Notebook .jp-Cell", timeout=120_000)
-                page.wait_for_function(KERNEL_READY, timeout=120_000)
-                accept_kernel_dialog(page)
-                menu(page, "Run", "runmenu:run-all")
-                state = wait_for_run(page, RUN_TIMEOUT)
-                page.wait_for_timeout(1000)
-                state = page.evaluate(PAGE_STATE)
-                assert not state["errors"], "error outputs in the notebook:\n" + "\n---\n".join(state["errors"])
-                assert "Error displaying widget" not in state["text"]
-                assert "ROLLBACK_SUCCESSFUL" in state["text"] and "ALARM" in state["text"], (
-                    "the canary's alarm rollback is not on the page")
-                pictures = page.evaluate("""() => [...document.querySelectorAll(
-                    '.jp-OutputArea-output img')].map(img => [img.naturalWidth, img.naturalHeight])""")
-                assert pictures and all(w > 300 and h > 150 for w, h in pictures), pictures
-                page.locator(".jp-OutputArea-output img").last.scroll_into_view_if_needed()
-                page.screenshot(path=str(ARTIFACTS / "07_traffic_shifting.png"))
-            except BaseException:
-                page.screenshot(path=str(ARTIFACTS / "07_traffic_shifting_failure.png"))
-                raise
-        finally:
-            browser.close()
-    assert (REPO / notebook).read_bytes() == on_disk, f"the test wrote to {notebook}"
+    with notebook_in_chromium(jupyterlab, notebook, ARTIFACTS / "07_traffic_shifting_failure.png") as opened:
+        page = opened.page
+        run_all(page, fold_file_browser=False)
+        state = wait_for_run(page, RUN_TIMEOUT)
+        page.wait_for_timeout(1000)
+        state = page.evaluate(PAGE_STATE)
+        assert not state["errors"], "error outputs in the notebook:\n" + "\n---\n".join(state["errors"])
+        assert "Error displaying widget" not in state["text"]
+        assert "ROLLBACK_SUCCESSFUL" in state["text"] and "ALARM" in state["text"], (
+            "the canary's alarm rollback is not on the page")
+        pictures = page.evaluate("""() => [...document.querySelectorAll(
+            '.jp-OutputArea-output img')].map(img => [img.naturalWidth, img.naturalHeight])""")
+        assert pictures and all(w > 300 and h > 150 for w, h in pictures), pictures
+        page.locator(".jp-OutputArea-output img").last.scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "07_traffic_shifting.png"))
+
